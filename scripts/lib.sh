@@ -1,0 +1,92 @@
+# scripts/lib.sh -- helpers shared by the demo, test and benchmark scripts.
+#
+# Sourced, not run.  Everything here works on a fresh Debian 12 machine,
+# as root (CI) or as an ordinary user with sudo.  PostgreSQL refuses to run
+# as root, so when we are root every server and every test runs as the
+# "postgres" OS user that the Debian packages create.
+
+set -euo pipefail
+
+UM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+UM_PG_MAJOR=15
+UM_PACKAGES="make gcc libc6-dev postgresql-$UM_PG_MAJOR postgresql-server-dev-$UM_PG_MAJOR postgresql-contrib libipc-run-perl"
+
+um_log() { printf '\n==> %s\n' "$*"; }
+
+# Run a command as root: directly when we are root, through sudo otherwise.
+um_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Install whichever of the Debian packages we need are missing.
+um_install_deps() {
+	local missing=() p
+	for p in $UM_PACKAGES "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		um_log "installing ${missing[*]}"
+		um_root apt-get update -q
+		um_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+	fi
+}
+
+um_pg_config() { echo "/usr/lib/postgresql/$UM_PG_MAJOR/bin/pg_config"; }
+um_bindir() { "$(um_pg_config)" --bindir; }
+
+# Build and install the extension into the server's directories.
+um_build_install() {
+	um_log "building usermap"
+	make -C "$UM_TOP" -s PG_CONFIG="$(um_pg_config)"
+	um_root make -C "$UM_TOP" -s install PG_CONFIG="$(um_pg_config)"
+}
+
+# The OS user that runs servers and tests.
+um_test_user() {
+	if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
+
+# Run a command as the test user, keeping the environment we pass along.
+um_as_test_user() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- env PATH="$(um_bindir):$PATH" "$@"
+	else
+		env PATH="$(um_bindir):$PATH" "$@"
+	fi
+}
+
+# A private, writable copy of the source tree owned by the test user, so
+# that test output (results/, tmp_check/) never lands in the checkout and
+# root-owned checkouts still work.
+um_make_workdir() {
+	local dir
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/usermap-work.XXXXXX")
+	tar -C "$UM_TOP" --exclude=.git --exclude='results' --exclude='tmp_check' \
+		--exclude='output_iso' --exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . |
+		tar -C "$dir" -xf -
+	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+	echo "$dir"
+}
+
+# um_cluster_start DATADIR PORT [postgresql.conf lines...]
+# initdb a throwaway cluster, listening only on a Unix socket inside
+# DATADIR, with usermap preloaded unless a conf line overrides it.
+um_cluster_start() {
+	local data=$1 port=$2
+	shift 2
+	um_as_test_user initdb -D "$data" -U postgres -A trust --no-sync >/dev/null
+	{
+		echo "port = $port"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$data'"
+		echo "shared_preload_libraries = 'usermap'"
+		echo "fsync = off"
+		for line in "$@"; do echo "$line"; done
+	} | um_as_test_user tee -a "$data/postgresql.conf" >/dev/null
+	um_as_test_user pg_ctl -D "$data" -l "$data/server.log" -w start >/dev/null
+}
+
+um_cluster_stop() {
+	local data=$1
+	[ -f "$data/postmaster.pid" ] && um_as_test_user pg_ctl -D "$data" -m fast -w stop >/dev/null || true
+}

@@ -1,0 +1,369 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddl.c
+ *		  CREATE / ALTER / DROP USER MAPPING.
+ *
+ * These functions replace CreateUserMapping, AlterUserMapping and
+ * RemoveUserMapping of foreigncmds.c.  They produce the same catalog rows,
+ * dependencies, object-access hook calls, notices and errors, and check
+ * things in the same order: a user who gets "permission denied" from the
+ * server gets it from usermap too, and not a different error first.
+ *
+ * What differs is locking (locking.c): after the checks the server makes,
+ * usermap locks the server and the mapping, then looks the mapping up
+ * again, so concurrent DDL on one mapping is serialized instead of failing
+ * with low-level errors.
+ *
+ * Each statement runs the same pipeline: resolve the role and the server,
+ * check privileges, lock, merge the options, validate them, write the
+ * catalog.
+ *
+ * Portions Copyright (c) 2026, usermap developers
+ *
+ * src/ddl.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/catalog.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_user_mapping.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "ddl.h"
+#include "locking.h"
+#include "options.h"
+#include "privileges.h"
+
+/*
+ * Resolve the role a statement names: PUBLIC is ACL_ID_PUBLIC, anything
+ * else (a name, USER, CURRENT_ROLE, CURRENT_USER, SESSION_USER) goes through
+ * get_rolespec_oid, which raises the server's "role does not exist" unless
+ * missing_ok.
+ */
+static Oid
+resolve_mapping_role(RoleSpec *role, bool missing_ok)
+{
+	if (role->roletype == ROLESPEC_PUBLIC)
+		return ACL_ID_PUBLIC;
+	return get_rolespec_oid(role, missing_ok);
+}
+
+/*
+ * OID of the mapping of "umuserid" for "serverid", or InvalidOid.
+ */
+static Oid
+lookup_mapping(Oid umuserid, Oid serverid)
+{
+	return GetSysCacheOid2(USERMAPPINGUSERSERVER, Anum_pg_user_mapping_oid,
+						   ObjectIdGetDatum(umuserid),
+						   ObjectIdGetDatum(serverid));
+}
+
+static void
+report_server_missing(const char *servername)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("server \"%s\" does not exist", servername)));
+}
+
+static void
+report_mapping_missing(Oid umuserid, const char *servername)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("user mapping for \"%s\" does not exist for server \"%s\"",
+					MappingUserName(umuserid), servername)));
+}
+
+/*
+ * Take the server and key locks every statement needs (see locking.c).
+ * Returns false if the server was dropped while we waited.
+ */
+static bool
+lock_server_and_key(Oid serverid, Oid umuserid)
+{
+	if (!usermap_lock_server(serverid))
+		return false;
+	usermap_lock_mapping_key(serverid, umuserid);
+	return true;
+}
+
+/*
+ * CREATE USER MAPPING [IF NOT EXISTS] FOR role SERVER server [OPTIONS (...)]
+ *
+ * Returns the new mapping's address, or InvalidObjectAddress when IF NOT
+ * EXISTS found one already there.
+ */
+ObjectAddress
+usermap_create_mapping(CreateUserMappingStmt *stmt)
+{
+	Relation	rel;
+	Oid			useId;
+	Oid			umId;
+	ForeignServer *srv;
+	ForeignDataWrapper *fdw;
+	List	   *options;
+	Datum		useoptions;
+	Datum		values[Natts_pg_user_mapping];
+	bool		nulls[Natts_pg_user_mapping];
+	HeapTuple	tuple;
+	ObjectAddress myself;
+	ObjectAddress referenced;
+
+	rel = table_open(UserMappingRelationId, RowExclusiveLock);
+
+	useId = resolve_mapping_role(stmt->user, false);
+	srv = GetForeignServerByName(stmt->servername, false);
+
+	usermap_check_privileges(useId, srv->serverid, stmt->servername);
+
+	if (!lock_server_and_key(srv->serverid, useId))
+		report_server_missing(stmt->servername);
+
+	/* Check that the user mapping is unique within server. */
+	if (OidIsValid(lookup_mapping(useId, srv->serverid)))
+	{
+		if (stmt->if_not_exists)
+		{
+			/*
+			 * User mappings are never members of extensions, so there is no
+			 * checkMembershipInCurrentExtension here (as in core).
+			 */
+			ereport(NOTICE,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("user mapping for \"%s\" already exists for server \"%s\", skipping",
+							MappingUserName(useId),
+							stmt->servername)));
+
+			table_close(rel, RowExclusiveLock);
+			return InvalidObjectAddress;
+		}
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("user mapping for \"%s\" already exists for server \"%s\"",
+							MappingUserName(useId),
+							stmt->servername)));
+	}
+
+	fdw = GetForeignDataWrapper(srv->fdwid);
+
+	/* The OID is assigned before the options are checked, as in core. */
+	umId = GetNewOidWithIndex(rel, UserMappingOidIndexId,
+							  Anum_pg_user_mapping_oid);
+
+	options = usermap_options_apply(NIL, stmt->options);
+	useoptions = usermap_options_encode(options);
+	usermap_options_validate(fdw->fdwvalidator, UserMappingRelationId,
+							 useoptions);
+
+	memset(values, 0, sizeof(values));
+	memset(nulls, false, sizeof(nulls));
+
+	values[Anum_pg_user_mapping_oid - 1] = ObjectIdGetDatum(umId);
+	values[Anum_pg_user_mapping_umuser - 1] = ObjectIdGetDatum(useId);
+	values[Anum_pg_user_mapping_umserver - 1] = ObjectIdGetDatum(srv->serverid);
+	if (PointerIsValid(DatumGetPointer(useoptions)))
+		values[Anum_pg_user_mapping_umoptions - 1] = useoptions;
+	else
+		nulls[Anum_pg_user_mapping_umoptions - 1] = true;
+
+	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	CatalogTupleInsert(rel, tuple);
+	heap_freetuple(tuple);
+
+	/* Add dependency on the server */
+	ObjectAddressSet(myself, UserMappingRelationId, umId);
+	ObjectAddressSet(referenced, ForeignServerRelationId, srv->serverid);
+	recordDependencyOn(&myself, &referenced, DEPENDENCY_NORMAL);
+
+	/* Record the mapped user dependency; PUBLIC has none */
+	if (OidIsValid(useId))
+		recordDependencyOnOwner(UserMappingRelationId, umId, useId);
+
+	/*
+	 * No recordDependencyOnCurrentExtension: roles are not members of
+	 * extensions, so user mappings are not either (see core's comment).
+	 */
+
+	InvokeObjectPostCreateHook(UserMappingRelationId, umId, 0);
+
+	table_close(rel, RowExclusiveLock);
+
+	return myself;
+}
+
+/*
+ * ALTER USER MAPPING FOR role SERVER server OPTIONS (...)
+ */
+ObjectAddress
+usermap_alter_mapping(AlterUserMappingStmt *stmt)
+{
+	Relation	rel;
+	Oid			useId;
+	Oid			umId;
+	ForeignServer *srv;
+	HeapTuple	tp;
+	Datum		repl_val[Natts_pg_user_mapping];
+	bool		repl_null[Natts_pg_user_mapping];
+	bool		repl_repl[Natts_pg_user_mapping];
+	ObjectAddress address;
+
+	rel = table_open(UserMappingRelationId, RowExclusiveLock);
+
+	useId = resolve_mapping_role(stmt->user, false);
+	srv = GetForeignServerByName(stmt->servername, false);
+
+	/* Existence is reported before privileges, as in core. */
+	if (!OidIsValid(lookup_mapping(useId, srv->serverid)))
+		report_mapping_missing(useId, stmt->servername);
+
+	usermap_check_privileges(useId, srv->serverid, stmt->servername);
+
+	/*
+	 * Lock, then look again: a concurrent DROP may have removed the mapping
+	 * (or a DROP and CREATE replaced it) while we waited.
+	 */
+	if (!lock_server_and_key(srv->serverid, useId))
+		report_server_missing(stmt->servername);
+	umId = lookup_mapping(useId, srv->serverid);
+	if (!OidIsValid(umId) ||
+		!usermap_lock_mapping(umId, ShareUpdateExclusiveLock))
+		report_mapping_missing(useId, stmt->servername);
+
+	tp = SearchSysCacheCopy1(USERMAPPINGOID, ObjectIdGetDatum(umId));
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for user mapping %u", umId);
+
+	memset(repl_val, 0, sizeof(repl_val));
+	memset(repl_null, false, sizeof(repl_null));
+	memset(repl_repl, false, sizeof(repl_repl));
+
+	/* The grammar requires OPTIONS, but be as lenient as core. */
+	if (stmt->options)
+	{
+		ForeignDataWrapper *fdw = GetForeignDataWrapper(srv->fdwid);
+		Datum		datum;
+		bool		isnull;
+		List	   *options;
+
+		datum = SysCacheGetAttr(USERMAPPINGOID, tp,
+								Anum_pg_user_mapping_umoptions, &isnull);
+		options = usermap_options_decode(isnull ? PointerGetDatum(NULL) : datum);
+		options = usermap_options_apply(options, stmt->options);
+		datum = usermap_options_encode(options);
+		usermap_options_validate(fdw->fdwvalidator, UserMappingRelationId,
+								 datum);
+
+		if (PointerIsValid(DatumGetPointer(datum)))
+			repl_val[Anum_pg_user_mapping_umoptions - 1] = datum;
+		else
+			repl_null[Anum_pg_user_mapping_umoptions - 1] = true;
+		repl_repl[Anum_pg_user_mapping_umoptions - 1] = true;
+	}
+
+	tp = heap_modify_tuple(tp, RelationGetDescr(rel),
+						   repl_val, repl_null, repl_repl);
+	CatalogTupleUpdate(rel, &tp->t_self, tp);
+
+	InvokeObjectPostAlterHook(UserMappingRelationId, umId, 0);
+
+	ObjectAddressSet(address, UserMappingRelationId, umId);
+
+	heap_freetuple(tp);
+	table_close(rel, RowExclusiveLock);
+
+	return address;
+}
+
+/*
+ * DROP USER MAPPING [IF EXISTS] FOR role SERVER server
+ *
+ * Returns the OID of the dropped mapping, or InvalidOid if IF EXISTS found
+ * nothing to drop.
+ */
+Oid
+usermap_drop_mapping(DropUserMappingStmt *stmt)
+{
+	RoleSpec   *role = stmt->user;
+	Oid			useId;
+	Oid			umId;
+	ForeignServer *srv;
+	ObjectAddress object;
+
+	useId = resolve_mapping_role(role, stmt->missing_ok);
+	if (!OidIsValid(useId) && role->roletype != ROLESPEC_PUBLIC)
+	{
+		/* IF EXISTS, role not found and not public: note it and leave */
+		elog(NOTICE, "role \"%s\" does not exist, skipping",
+			 role->rolename);
+		return InvalidOid;
+	}
+
+	srv = GetForeignServerByName(stmt->servername, true);
+	umId = srv ? lookup_mapping(useId, srv->serverid) : InvalidOid;
+
+	/*
+	 * Privileges are checked only once both objects are known to exist, as
+	 * in core.  Then lock and look again: the server or the mapping may
+	 * have been dropped while we waited, and that ends the same way as if
+	 * it had never been there.
+	 */
+	if (OidIsValid(umId))
+	{
+		usermap_check_privileges(useId, srv->serverid, srv->servername);
+
+		if (!lock_server_and_key(srv->serverid, useId))
+			srv = NULL;
+		else
+		{
+			umId = lookup_mapping(useId, srv->serverid);
+			if (OidIsValid(umId) &&
+				!usermap_lock_mapping(umId, AccessExclusiveLock))
+				umId = InvalidOid;
+		}
+	}
+
+	if (!srv)
+	{
+		if (!stmt->missing_ok)
+			report_server_missing(stmt->servername);
+		/* IF EXISTS, just note it */
+		ereport(NOTICE,
+				(errmsg("server \"%s\" does not exist, skipping",
+						stmt->servername)));
+		return InvalidOid;
+	}
+
+	if (!OidIsValid(umId))
+	{
+		if (!stmt->missing_ok)
+			report_mapping_missing(useId, stmt->servername);
+		/* IF EXISTS specified, just note it */
+		ereport(NOTICE,
+				(errmsg("user mapping for \"%s\" does not exist for server \"%s\", skipping",
+						MappingUserName(useId), stmt->servername)));
+		return InvalidOid;
+	}
+
+	/*
+	 * We hold AccessExclusiveLock on the mapping already, which is the lock
+	 * performDeletion would take, so it cannot fail to find it.
+	 */
+	ObjectAddressSet(object, UserMappingRelationId, umId);
+	performDeletion(&object, DROP_CASCADE, 0);
+
+	return umId;
+}

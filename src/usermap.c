@@ -1,0 +1,121 @@
+/*-------------------------------------------------------------------------
+ *
+ * usermap.c
+ *		  Module entry point: GUCs, hook installation and dispatch.
+ *
+ * usermap owns three utility statements: CREATE, ALTER and DROP USER
+ * MAPPING.  The ProcessUtility hook below recognises them by node tag and
+ * hands them to execute.c; every other statement goes, untouched and
+ * without any further work, to the previous hook or to
+ * standard_ProcessUtility.
+ *
+ * Portions Copyright (c) 2026, usermap developers
+ *
+ * src/usermap.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "execute.h"
+#include "usermap.h"
+
+PG_MODULE_MAGIC;
+
+bool		usermap_enabled = true;
+bool		usermap_preloaded = false;
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(usermap_version);
+PG_FUNCTION_INFO_V1(usermap_require_preload);
+
+/*
+ * ProcessUtility hook.
+ *
+ * The test is a node-tag switch and a bool, so statements usermap does not
+ * own pay nothing measurable.  Owned statements are not passed down the
+ * hook chain: hooks loaded before usermap never see them, which is why the
+ * README asks for usermap to be listed first in shared_preload_libraries.
+ */
+static void
+usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	if (usermap_enabled && usermap_owns_statement(pstmt->utilityStmt))
+		usermap_execute(pstmt, queryString, context);
+	else if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+							params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
+
+/*
+ * Module load.
+ *
+ * The GUCs are defined whenever the library is loaded, so that SET and SHOW
+ * work even in a backend that merely called one of our SQL functions.  The
+ * hook is installed only from shared_preload_libraries: a layer that
+ * applied in some sessions and not others would make the history it keeps
+ * meaningless.
+ */
+void
+_PG_init(void)
+{
+	DefineCustomBoolVariable("usermap.enabled",
+							 "Lets usermap execute CREATE/ALTER/DROP USER MAPPING.",
+							 "When off, these statements run through the server's own code.",
+							 &usermap_enabled,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("usermap");
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	usermap_preloaded = true;
+
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = usermap_ProcessUtility;
+}
+
+/*
+ * usermap.version() returns the version of the loaded library, which the
+ * build takes from usermap.control.
+ */
+Datum
+usermap_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(USERMAP_VERSION));
+}
+
+/*
+ * Called by the extension's install script: refuse to install into a
+ * server where the hook is not active, since the extension's objects would
+ * then describe a layer that is not running.
+ */
+Datum
+usermap_require_preload(PG_FUNCTION_ARGS)
+{
+	if (!usermap_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("usermap must be loaded via shared_preload_libraries"),
+				 errhint("Add usermap to shared_preload_libraries in postgresql.conf and restart the server.")));
+	PG_RETURN_VOID();
+}
