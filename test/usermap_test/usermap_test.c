@@ -17,9 +17,19 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "catalog/objectaccess.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_user_mapping.h"
 #include "fmgr.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 PG_MODULE_MAGIC;
 
@@ -49,8 +59,57 @@ access_type_name(ObjectAccessType access)
 }
 
 /*
- * Report hook calls for user mappings.  OIDs vary from run to run, so only
- * the access type, the sub-object id and the flags are printed.
+ * Describe the object, or say it is not visible yet.  OIDs vary from run to
+ * run, so the description, not the OID, shows the hook got the right one.
+ */
+static const char *
+describe(Oid classId, Oid objectId, int subId)
+{
+	ObjectAddress address;
+	char	   *descr;
+
+	ObjectAddressSubSet(address, classId, objectId, subId);
+	descr = getObjectDescription(&address, true);
+	return descr ? descr : "(not visible yet)";
+}
+
+/*
+ * Describe a mapping created by the current command.  It is not visible to
+ * MVCC snapshots before the next CommandCounterIncrement, so read it with
+ * SnapshotSelf, as sepgsql does in its post-create hooks.
+ */
+static const char *
+describe_new_mapping(Oid umid)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	const char *descr = "(not found)";
+
+	rel = table_open(UserMappingRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_user_mapping_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(umid));
+	scan = systable_beginscan(rel, UserMappingOidIndexId, true,
+							  SnapshotSelf, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		Form_pg_user_mapping form = (Form_pg_user_mapping) GETSTRUCT(tuple);
+
+		descr = psprintf("user mapping for %s on server %s",
+						 MappingUserName(form->umuser),
+						 GetForeignServer(form->umserver)->servername);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	return descr;
+}
+
+/*
+ * Report hook calls for user mappings, with the flags each access type
+ * carries.
  */
 static void
 usermap_test_object_access(ObjectAccessType access, Oid classId,
@@ -64,21 +123,21 @@ usermap_test_object_access(ObjectAccessType access, Oid classId,
 
 	if (access == OAT_DROP && arg)
 		ereport(NOTICE,
-				(errmsg("object access: %s pg_user_mapping (subid %d, valid oid %s, dropflags %d)",
-						access_type_name(access), subId,
-						OidIsValid(objectId) ? "yes" : "no",
+				(errmsg("object access: %s on %s (dropflags %d)",
+						access_type_name(access),
+						describe(classId, objectId, subId),
 						((ObjectAccessDrop *) arg)->dropflags)));
 	else if (access == OAT_POST_CREATE && arg)
 		ereport(NOTICE,
-				(errmsg("object access: %s pg_user_mapping (subid %d, valid oid %s, internal %s)",
-						access_type_name(access), subId,
-						OidIsValid(objectId) ? "yes" : "no",
+				(errmsg("object access: %s on %s (internal %s)",
+						access_type_name(access),
+						describe_new_mapping(objectId),
 						((ObjectAccessPostCreate *) arg)->is_internal ? "yes" : "no")));
 	else
 		ereport(NOTICE,
-				(errmsg("object access: %s pg_user_mapping (subid %d, valid oid %s)",
-						access_type_name(access), subId,
-						OidIsValid(objectId) ? "yes" : "no")));
+				(errmsg("object access: %s on %s",
+						access_type_name(access),
+						describe(classId, objectId, subId))));
 }
 
 void
