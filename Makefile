@@ -24,10 +24,17 @@ PG_CPPFLAGS = -I$(srcdir)/include -DUSERMAP_VERSION='"$(EXTVERSION)"'
 # PG_FUNCTION_ARGS, hook signatures and inline functions in server headers.
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 
-# pg_regress suites; the server under test must preload usermap
-# (scripts/test-all sets that up).
-REGRESS = core_create core_alter core_drop core_privileges core_dependencies \
-	core_event_triggers core_readonly core_postgres_fdw core_guc
+# pg_regress suites.  The server under test must preload usermap and have
+# the test helper test/usermap_test installed; scripts/test-all does both.
+#
+# The core_* suites describe behaviour the server's own code has too, so
+# they also run with usermap.enabled = off against the very same expected
+# files (installcheck-as-core): that is what proves the expected output is
+# core's.  The usermap_* suites cover what only usermap has.
+REGRESS_CORE = core_create core_alter core_drop core_privileges \
+	core_dependencies core_object_access core_event_triggers core_readonly \
+	core_postgres_fdw
+REGRESS = $(REGRESS_CORE) usermap_guc
 REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=postgres_fdw
 
 ISOLATION = alter_alter create_create alter_drop drop_drop create_drop \
@@ -39,3 +46,15 @@ TAP_TESTS = 1
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Run the core_* suites through the server's own code.
+installcheck-as-core:
+	PGOPTIONS="$$PGOPTIONS -c usermap.enabled=off" \
+	$(pg_regress_installcheck) --outputdir=output_core $(REGRESS_OPTS) $(REGRESS_CORE)
+
+# PostgreSQL's own regression suite with and without usermap; see
+# scripts/conformance.
+installcheck-core:
+	$(srcdir)/scripts/conformance
+
+.PHONY: installcheck-as-core installcheck-core
