@@ -9,7 +9,7 @@ set -euo pipefail
 
 UM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 UM_PG_MAJOR=15
-UM_PACKAGES="make gcc libc6-dev postgresql-$UM_PG_MAJOR postgresql-server-dev-$UM_PG_MAJOR postgresql-contrib libipc-run-perl"
+UM_PACKAGES="make gcc libc6-dev postgresql-$UM_PG_MAJOR postgresql-server-dev-$UM_PG_MAJOR postgresql-contrib postgresql-$UM_PG_MAJOR-pgaudit libipc-run-perl"
 
 um_log() { printf '\n==> %s\n' "$*"; }
 

@@ -90,6 +90,20 @@ _PG_init(void)
 
 	usermap_preloaded = true;
 
+	/*
+	 * A hook already in place belongs to a library listed before usermap.
+	 * It will never see the statements usermap executes: pg_stat_statements
+	 * does not count them, and pgaudit, whose event trigger functions
+	 * expect its own hook to have run first, makes them fail.  Say so once,
+	 * at server start.
+	 */
+	if (ProcessUtility_hook != NULL)
+		ereport(WARNING,
+				(errmsg("usermap is not first among the libraries that hook utility statements"),
+				 errdetail("Libraries listed before usermap in shared_preload_libraries (\"%s\") will not see CREATE, ALTER or DROP USER MAPPING.",
+						   shared_preload_libraries_string),
+				 errhint("List usermap first in shared_preload_libraries, in particular before pg_stat_statements and pgaudit.")));
+
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = usermap_ProcessUtility;
 }
