@@ -47,6 +47,17 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# One target per suite, so that scripts/test-all can run them all and
+# report each; "make installcheck" (PGXS) runs the first three in a row.
+installcheck-regress: submake $(REGRESS_PREP)
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+
+installcheck-isolation: submake
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+
+installcheck-tap:
+	$(prove_installcheck)
+
 # Run the core_* suites through the server's own code.
 installcheck-as-core:
 	PGOPTIONS="$$PGOPTIONS -c usermap.enabled=off" \
@@ -57,4 +68,5 @@ installcheck-as-core:
 installcheck-core:
 	$(srcdir)/scripts/conformance
 
-.PHONY: installcheck-as-core installcheck-core
+.PHONY: installcheck-regress installcheck-isolation installcheck-tap \
+	installcheck-as-core installcheck-core
