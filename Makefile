@@ -37,8 +37,12 @@ REGRESS_CORE = core_create core_alter core_drop core_privileges \
 REGRESS = $(REGRESS_CORE) usermap_guc
 REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=postgres_fdw
 
+# Isolation specs: each race through usermap, and its *_core companion
+# recording what the server's own code does in the same race.
 ISOLATION = alter_alter create_create alter_drop drop_drop create_drop \
-	alter_drop_server
+	alter_drop_server drop_owned different_mappings \
+	alter_alter_core create_create_core alter_drop_core drop_drop_core \
+	create_drop_core alter_drop_server_core drop_owned_core
 ISOLATION_OPTS = --load-extension=postgres_fdw
 
 TAP_TESTS = 1
