@@ -11,10 +11,10 @@ LANGUAGE C STRICT;
 SELECT @extschema@.require_preload();
 DROP FUNCTION @extschema@.require_preload();
 
-CREATE FUNCTION @extschema@.version()
+CREATE FUNCTION @extschema@.library_version()
 RETURNS text
-AS 'MODULE_PATHNAME', 'usermap_version'
+AS 'MODULE_PATHNAME', 'usermap_library_version'
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 
-COMMENT ON FUNCTION @extschema@.version() IS
+COMMENT ON FUNCTION @extschema@.library_version() IS
 'version of the loaded usermap library';

@@ -4,7 +4,7 @@
 \echo '== usermap is preloaded and handles user-mapping DDL in every database'
 SHOW shared_preload_libraries;
 CREATE EXTENSION usermap;
-SELECT usermap.version();
+SELECT usermap.library_version();
 
 \echo
 \echo '== a postgres_fdw server and a role that will use it'

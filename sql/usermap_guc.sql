@@ -5,9 +5,9 @@
 SET client_min_messages = notice;
 CREATE EXTENSION usermap;
 -- The library's version is the control file's default_version.
-SELECT usermap.version() = default_version AS version_matches
+SELECT usermap.library_version() = default_version AS version_matches
   FROM pg_available_extensions WHERE name = 'usermap';
-SELECT extversion = usermap.version() AS installed_matches
+SELECT extversion = usermap.library_version() AS installed_matches
   FROM pg_extension WHERE extname = 'usermap';
 
 -- usermap.enabled: on by default, superuser-only, and the prefix is

@@ -35,7 +35,7 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 void		_PG_init(void);
 
-PG_FUNCTION_INFO_V1(usermap_version);
+PG_FUNCTION_INFO_V1(usermap_library_version);
 PG_FUNCTION_INFO_V1(usermap_require_preload);
 
 /*
@@ -109,11 +109,11 @@ _PG_init(void)
 }
 
 /*
- * usermap.version() returns the version of the loaded library, which the
+ * usermap.library_version() returns the version of the loaded library, which the
  * build takes from usermap.control.
  */
 Datum
-usermap_version(PG_FUNCTION_ARGS)
+usermap_library_version(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(USERMAP_VERSION));
 }

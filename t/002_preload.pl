@@ -55,7 +55,7 @@ is( $node->safe_psql(
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'usermap'");
 $node->restart;
 
-is($node->safe_psql('postgres', 'CREATE EXTENSION usermap; SELECT usermap.version()'),
+is($node->safe_psql('postgres', 'CREATE EXTENSION usermap; SELECT usermap.library_version()'),
 	$node->safe_psql('postgres',
 		q{SELECT default_version FROM pg_available_extensions WHERE name = 'usermap'}),
 	'CREATE EXTENSION works once preloaded');
