@@ -6,7 +6,7 @@
  * The server's own code takes only RowExclusiveLock on pg_user_mapping, so
  * two sessions can race: concurrent ALTERs fail with "tuple concurrently
  * updated", concurrent CREATEs with a unique-index violation.  usermap
- * serializes DDL on one (role, server) pair instead; see locking.c.
+ * serializes DDL on one mapping instead; see locking.c.
  *
  * Portions Copyright (c) 2026, usermap developers
  *
@@ -29,6 +29,8 @@
 
 extern bool usermap_lock_server(Oid serverid);
 extern void usermap_lock_mapping_key(Oid serverid, Oid umuserid);
-extern bool usermap_lock_mapping(Oid umid, LOCKMODE lockmode);
+extern Oid	usermap_lookup_mapping(Oid umuserid, Oid serverid);
+extern Oid	usermap_lock_mapping(Oid umuserid, Oid serverid, Oid umid,
+								 LOCKMODE lockmode);
 
 #endif							/* USERMAP_LOCKING_H */

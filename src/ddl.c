@@ -10,9 +10,9 @@
  * server gets it from usermap too, and not a different error first.
  *
  * What differs is locking (locking.c): after the checks the server makes,
- * usermap locks the server and the mapping, then looks the mapping up
- * again, so concurrent DDL on one mapping is serialized instead of failing
- * with low-level errors.
+ * usermap locks the mapping (or, for CREATE, its key and server), then
+ * looks the mapping up again, so concurrent DDL on one mapping is
+ * serialized instead of failing with low-level errors.
  *
  * Each statement runs the same pipeline: resolve the role and the server,
  * check privileges, lock, merge the options, validate them, write the
@@ -59,17 +59,6 @@ resolve_mapping_role(RoleSpec *role, bool missing_ok)
 	return get_rolespec_oid(role, missing_ok);
 }
 
-/*
- * OID of the mapping of "umuserid" for "serverid", or InvalidOid.
- */
-static Oid
-lookup_mapping(Oid umuserid, Oid serverid)
-{
-	return GetSysCacheOid2(USERMAPPINGUSERSERVER, Anum_pg_user_mapping_oid,
-						   ObjectIdGetDatum(umuserid),
-						   ObjectIdGetDatum(serverid));
-}
-
 static void
 report_server_missing(const char *servername)
 {
@@ -88,16 +77,13 @@ report_mapping_missing(Oid umuserid, const char *servername)
 }
 
 /*
- * Take the server and key locks every statement needs (see locking.c).
- * Returns false if the server was dropped while we waited.
+ * Once the mapping we waited for is gone, say which object really is: a
+ * DROP SERVER ... CASCADE takes the server with it.
  */
 static bool
-lock_server_and_key(Oid serverid, Oid umuserid)
+server_still_exists(Oid serverid)
 {
-	if (!usermap_lock_server(serverid))
-		return false;
-	usermap_lock_mapping_key(serverid, umuserid);
-	return true;
+	return SearchSysCacheExists1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid));
 }
 
 /*
@@ -129,11 +115,12 @@ usermap_create_mapping(CreateUserMappingStmt *stmt)
 
 	usermap_check_privileges(useId, srv->serverid, stmt->servername);
 
-	if (!lock_server_and_key(srv->serverid, useId))
+	if (!usermap_lock_server(srv->serverid))
 		report_server_missing(stmt->servername);
+	usermap_lock_mapping_key(srv->serverid, useId);
 
 	/* Check that the user mapping is unique within server. */
-	if (OidIsValid(lookup_mapping(useId, srv->serverid)))
+	if (OidIsValid(usermap_lookup_mapping(useId, srv->serverid)))
 	{
 		if (stmt->if_not_exists)
 		{
@@ -227,21 +214,24 @@ usermap_alter_mapping(AlterUserMappingStmt *stmt)
 	srv = GetForeignServerByName(stmt->servername, false);
 
 	/* Existence is reported before privileges, as in core. */
-	if (!OidIsValid(lookup_mapping(useId, srv->serverid)))
+	umId = usermap_lookup_mapping(useId, srv->serverid);
+	if (!OidIsValid(umId))
 		report_mapping_missing(useId, stmt->servername);
 
 	usermap_check_privileges(useId, srv->serverid, stmt->servername);
 
 	/*
-	 * Lock, then look again: a concurrent DROP may have removed the mapping
+	 * Lock the mapping and look again: a concurrent DROP may have removed it
 	 * (or a DROP and CREATE replaced it) while we waited.
 	 */
-	if (!lock_server_and_key(srv->serverid, useId))
-		report_server_missing(stmt->servername);
-	umId = lookup_mapping(useId, srv->serverid);
-	if (!OidIsValid(umId) ||
-		!usermap_lock_mapping(umId, ShareUpdateExclusiveLock))
+	umId = usermap_lock_mapping(useId, srv->serverid, umId,
+								ShareUpdateExclusiveLock);
+	if (!OidIsValid(umId))
+	{
+		if (!server_still_exists(srv->serverid))
+			report_server_missing(stmt->servername);
 		report_mapping_missing(useId, stmt->servername);
+	}
 
 	tp = SearchSysCacheCopy1(USERMAPPINGOID, ObjectIdGetDatum(umId));
 	if (!HeapTupleIsValid(tp))
@@ -313,7 +303,7 @@ usermap_drop_mapping(DropUserMappingStmt *stmt)
 	}
 
 	srv = GetForeignServerByName(stmt->servername, true);
-	umId = srv ? lookup_mapping(useId, srv->serverid) : InvalidOid;
+	umId = srv ? usermap_lookup_mapping(useId, srv->serverid) : InvalidOid;
 
 	/*
 	 * Privileges are checked only once both objects are known to exist, as
@@ -325,15 +315,11 @@ usermap_drop_mapping(DropUserMappingStmt *stmt)
 	{
 		usermap_check_privileges(useId, srv->serverid, srv->servername);
 
-		if (!lock_server_and_key(srv->serverid, useId))
+		usermap_lock_mapping_key(srv->serverid, useId);
+		umId = usermap_lock_mapping(useId, srv->serverid, umId,
+									AccessExclusiveLock);
+		if (!OidIsValid(umId) && !server_still_exists(srv->serverid))
 			srv = NULL;
-		else
-		{
-			umId = lookup_mapping(useId, srv->serverid);
-			if (OidIsValid(umId) &&
-				!usermap_lock_mapping(umId, AccessExclusiveLock))
-				umId = InvalidOid;
-		}
 	}
 
 	if (!srv)

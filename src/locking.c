@@ -10,23 +10,33 @@
  * unique index, two ALTERs end in "tuple concurrently updated", and an
  * ALTER or DROP racing a DROP ends in "cache lookup failed".
  *
- * usermap takes three locks, always in this order, and looks the mapping up
- * again once it holds them:
+ * usermap takes as few extra locks as these races allow, because every
+ * lock costs a trip to the shared lock table:
  *
- * 1. AccessShareLock on the foreign server object.  It conflicts only with
- *	  the AccessExclusiveLock that DROP SERVER (and any cascade reaching the
- *	  server) takes, so a mapping cannot be created for, or altered under,
- *	  a server that is being dropped.
+ * - CREATE locks the foreign server in AccessShareLock, which conflicts
+ *	 only with the AccessExclusiveLock DROP SERVER (or a cascade reaching
+ *	 the server) takes, so no mapping is created for a server being
+ *	 dropped.  Recent minor releases of the server take the same lock when
+ *	 recording the new mapping's dependency; taking it first makes that a
+ *	 local lock-table hit.  CREATE then locks the (server, role) key in
+ *	 ExclusiveLock: a mapping has no OID before it exists, so two CREATEs
+ *	 of one mapping can only queue on its key.
  *
- * 2. ExclusiveLock on the (server, role) key.  A mapping has no OID before
- *	  it exists, so the key itself is locked; every usermap CREATE, ALTER
- *	  and DROP of one mapping queues here, and each sees the committed
- *	  result of the one before it.  Different mappings never wait on each
- *	  other.
+ * - ALTER locks the mapping's OID in ShareUpdateExclusiveLock.  That
+ *	 conflicts with itself (two ALTERs queue, and the second sees the
+ *	 first's committed options) and with the AccessExclusiveLock every
+ *	 drop takes, whether DROP USER MAPPING, DROP OWNED BY or a cascade from
+ *	 DROP SERVER.
  *
- * 3. For ALTER and DROP, a lock on the mapping's OID: this is what DROP
- *	  OWNED BY and cascaded drops take (through AcquireDeletionLock), so the
- *	  mapping cannot vanish under an ALTER that already holds the key.
+ * - DROP locks the key, so that a CREATE waits for a DROP in progress
+ *	 instead of reporting a mapping that is about to vanish, then the
+ *	 mapping's OID in AccessExclusiveLock, the lock performDeletion would
+ *	 take anyway.
+ *
+ * After locking a mapping by OID, the key is looked up again: if another
+ * transaction dropped and re-created the mapping while we waited, the key
+ * now names another OID, which is locked in turn (the retry loop
+ * RangeVarGetRelid uses for relations).
  *
  * Privilege checks happen before any lock is taken, so a role that may not
  * touch a mapping cannot make others wait for it.  Sessions that turn
@@ -96,13 +106,42 @@ usermap_lock_mapping_key(Oid serverid, Oid umuserid)
 }
 
 /*
- * Lock an existing user mapping in the given mode.  Returns false if the
- * mapping was dropped while we waited for the lock.
+ * OID of the mapping of "umuserid" for "serverid", or InvalidOid.
  */
-bool
-usermap_lock_mapping(Oid umid, LOCKMODE lockmode)
+Oid
+usermap_lookup_mapping(Oid umuserid, Oid serverid)
 {
-	LockDatabaseObject(UserMappingRelationId, umid, 0, lockmode);
+	return GetSysCacheOid2(USERMAPPINGUSERSERVER, Anum_pg_user_mapping_oid,
+						   ObjectIdGetDatum(umuserid),
+						   ObjectIdGetDatum(serverid));
+}
 
-	return SearchSysCacheExists1(USERMAPPINGOID, ObjectIdGetDatum(umid));
+/*
+ * Lock the mapping of "umuserid" for "serverid", which was "umid" when the
+ * caller looked, in the given mode.  Returns the OID of the mapping now
+ * locked, or InvalidOid if, once we held the lock, no mapping was left.
+ *
+ * LockDatabaseObject processes pending invalidations once the lock is
+ * granted, so the lookup after it sees what committed while we waited.
+ */
+Oid
+usermap_lock_mapping(Oid umuserid, Oid serverid, Oid umid,
+					 LOCKMODE lockmode)
+{
+	while (OidIsValid(umid))
+	{
+		Oid			current;
+
+		LockDatabaseObject(UserMappingRelationId, umid, 0, lockmode);
+
+		current = usermap_lookup_mapping(umuserid, serverid);
+		if (current == umid)
+			break;
+
+		/* Dropped, and perhaps re-created, while we waited: follow it. */
+		UnlockDatabaseObject(UserMappingRelationId, umid, 0, lockmode);
+		umid = current;
+	}
+
+	return umid;
 }
