@@ -18,17 +18,26 @@ um_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Install whichever of the Debian packages we need are missing.
+# Install whichever of the Debian packages we need are missing.  The server
+# and its development headers must also be the same release: a fresh
+# Debian image may ship an older postgresql-15 than the security archive's
+# postgresql-server-dev-15, and naming both upgrades the server with them.
 um_install_deps() {
-	local missing=() p
+	local missing=() p server_version dev_version
 	for p in $UM_PACKAGES "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 	done
+	server_version=$(dpkg-query -W -f='${Version}' "postgresql-$UM_PG_MAJOR" 2>/dev/null || true)
+	dev_version=$(dpkg-query -W -f='${Version}' "postgresql-server-dev-$UM_PG_MAJOR" 2>/dev/null || true)
+	if [ "$server_version" != "$dev_version" ]; then
+		missing+=("postgresql-$UM_PG_MAJOR" "postgresql-client-$UM_PG_MAJOR" "postgresql-server-dev-$UM_PG_MAJOR")
+	fi
 	if [ ${#missing[@]} -gt 0 ]; then
 		um_log "installing ${missing[*]}"
 		um_root apt-get update -q
 		um_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 	fi
+	um_log "PostgreSQL $(dpkg-query -W -f='${Version}' "postgresql-$UM_PG_MAJOR")"
 }
 
 um_pg_config() { echo "/usr/lib/postgresql/$UM_PG_MAJOR/bin/pg_config"; }
