@@ -306,10 +306,10 @@ usermap_drop_mapping(DropUserMappingStmt *stmt)
 	umId = srv ? usermap_lookup_mapping(useId, srv->serverid) : InvalidOid;
 
 	/*
-	 * Privileges are checked only once both objects are known to exist, as
-	 * in core.  Then lock and look again: the server or the mapping may
-	 * have been dropped while we waited, and that ends the same way as if
-	 * it had never been there.
+	 * Privileges are checked only once both objects are known to exist, as in
+	 * core.  Then lock and look again: the server or the mapping may have
+	 * been dropped while we waited, and that ends the same way as if it had
+	 * never been there.
 	 */
 	if (OidIsValid(umId))
 	{

@@ -91,11 +91,11 @@ _PG_init(void)
 	usermap_preloaded = true;
 
 	/*
-	 * A hook already in place belongs to a library listed before usermap.
-	 * It will never see the statements usermap executes: pg_stat_statements
-	 * does not count them, and pgaudit, whose event trigger functions
-	 * expect its own hook to have run first, makes them fail.  Say so once,
-	 * at server start.
+	 * A hook already in place belongs to a library listed before usermap. It
+	 * will never see the statements usermap executes: pg_stat_statements does
+	 * not count them, and pgaudit, whose event trigger functions expect its
+	 * own hook to have run first, makes them fail.  Say so once, at server
+	 * start.
 	 */
 	if (ProcessUtility_hook != NULL)
 		ereport(WARNING,
