@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lib.sh -- helpers shared by the demo, test and benchmark scripts.
 #
 # Sourced, not run.  Everything here works on a fresh Debian 12 machine,
@@ -13,6 +14,12 @@ UM_PACKAGES="make gcc libc6-dev postgresql-$UM_PG_MAJOR postgresql-server-dev-$U
 
 um_log() { printf '\n==> %s\n' "$*"; }
 
+# Give up: the named script could not do its job at all (exit status 2).
+um_die() {
+	printf '%s: %s\n' "$(basename "$0")" "$*" >&2
+	exit 2
+}
+
 # Run a command as root: directly when we are root, through sudo otherwise.
 um_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -22,6 +29,8 @@ um_root() {
 # and its development headers must also be the same release: a fresh
 # Debian image may ship an older postgresql-15 than the security archive's
 # postgresql-server-dev-15, and naming both upgrades the server with them.
+# Extra packages may be named as arguments.
+# shellcheck disable=SC2120
 um_install_deps() {
 	local missing=() p server_version dev_version
 	for p in $UM_PACKAGES "$@"; do
@@ -97,5 +106,7 @@ um_cluster_start() {
 
 um_cluster_stop() {
 	local data=$1
-	[ -f "$data/postmaster.pid" ] && um_as_test_user pg_ctl -D "$data" -m fast -w stop >/dev/null || true
+	if [ -f "$data/postmaster.pid" ]; then
+		um_as_test_user pg_ctl -D "$data" -m fast -w stop >/dev/null || true
+	fi
 }
