@@ -20,10 +20,12 @@
 #include "storage/lockdefs.h"
 
 /*
- * Value of locktag_field4 for the (server, role) key lock.  Advisory locks
- * taken through SQL use 1 and 2, so this space never collides with them.
- * pg_locks shows the lock as locktype 'advisory', classid = server OID,
- * objid = role OID (0 for PUBLIC), objsubid = this value.
+ * Value of locktag_field4 for the (server, role) key lock.  The lock uses
+ * LOCKTAG_USERLOCK, the tag PostgreSQL reserves for locks that extensions
+ * define, so that it never poses as an advisory lock to monitoring (or to
+ * PostgreSQL's own advisory_lock test).  pg_locks shows it as locktype
+ * 'userlock', database = current database, classid = server OID, objid =
+ * role OID (0 for PUBLIC), objsubid = this value.
  */
 #define USERMAP_LOCKTAG_MAPPING_KEY 0x756d
 

@@ -34,7 +34,7 @@ DROP USER MAPPING IF EXISTS FOR nobody SERVER sales;
 BEGIN;
 ALTER USER MAPPING FOR analyst SERVER sales OPTIONS (SET password 'third');
 SELECT locktype, mode, objsubid = 30061 AS usermap_key_lock
-  FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory';
+  FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'userlock';
 COMMIT;
 
 \echo

@@ -28,9 +28,9 @@ CREATE SERVER regress_um_srv FOREIGN DATA WRAPPER regress_um_fdw;
 -- AccessShareLock, the (server, role) key in ExclusiveLock, and for ALTER
 -- and DROP the mapping itself.
 CREATE VIEW regress_um_my_locks AS
-  SELECT CASE WHEN l.locktype = 'advisory' THEN 'mapping key'
+  SELECT CASE WHEN l.locktype = 'userlock' THEN 'mapping key'
               ELSE l.classid::regclass::text END AS what,
-         CASE WHEN l.locktype = 'advisory'
+         CASE WHEN l.locktype = 'userlock'
               THEN format('server=%s role=%s',
                           (SELECT srvname FROM pg_foreign_server WHERE oid = l.classid),
                           CASE WHEN l.objid = 0 THEN 'PUBLIC'
@@ -39,7 +39,7 @@ CREATE VIEW regress_um_my_locks AS
          l.mode
     FROM pg_locks l
    WHERE l.pid = pg_backend_pid()
-     AND (l.locktype = 'advisory' AND l.objsubid = 30061 -- 0x756d
+     AND (l.locktype = 'userlock' AND l.objsubid = 30061 -- 0x756d
           OR l.locktype = 'object'
              AND l.classid IN ('pg_foreign_server'::regclass, 'pg_user_mapping'::regclass))
    ORDER BY 1, 2;

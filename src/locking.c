@@ -87,8 +87,13 @@ usermap_lock_mapping_key(Oid serverid, Oid umuserid)
 	LOCALLOCK  *locallock;
 	LockAcquireResult res;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, serverid, umuserid,
-						 USERMAP_LOCKTAG_MAPPING_KEY);
+	tag.locktag_field1 = MyDatabaseId;
+	tag.locktag_field2 = serverid;
+	tag.locktag_field3 = umuserid;
+	tag.locktag_field4 = USERMAP_LOCKTAG_MAPPING_KEY;
+	tag.locktag_type = LOCKTAG_USERLOCK;
+	/* released at transaction end, like the other DDL locks */
+	tag.locktag_lockmethodid = DEFAULT_LOCKMETHOD;
 
 	res = LockAcquireExtended(&tag, ExclusiveLock, false, false, true,
 							  &locallock);

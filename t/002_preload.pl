@@ -39,7 +39,7 @@ is( $node->safe_psql(
 # never taken.
 my $key_locks = q{
 	SELECT count(*) FROM pg_locks
-	 WHERE pid = pg_backend_pid() AND locktype = 'advisory' AND objsubid = 30061};
+	 WHERE pid = pg_backend_pid() AND locktype = 'userlock' AND objsubid = 30061};
 $node->safe_psql('postgres',
 	q{CREATE FOREIGN DATA WRAPPER um_fdw; CREATE SERVER um_srv FOREIGN DATA WRAPPER um_fdw;});
 is( $node->safe_psql(

@@ -53,7 +53,7 @@ sub run_with_order
 		BEGIN;
 		CREATE USER MAPPING FOR PUBLIC SERVER um_srv OPTIONS (tag 'load-order');
 		SELECT count(*) FROM pg_locks
-		 WHERE pid = pg_backend_pid() AND locktype = 'advisory' AND objsubid = 30061;
+		 WHERE pid = pg_backend_pid() AND locktype = 'userlock' AND objsubid = 30061;
 		COMMIT;
 	});
 	my $pgss_calls = $node->safe_psql(
