@@ -13,7 +13,12 @@ OBJS = \
 	src/ddl.o \
 	src/options.o \
 	src/privileges.o \
-	src/locking.o
+	src/locking.o \
+	src/secrets.o \
+	src/redact.o \
+	src/masking.o \
+	src/catalog.o \
+	src/reattach.o
 
 DATA = usermap--$(EXTVERSION).sql
 PGFILEDESC = "usermap - user mapping DDL handled by an extension"

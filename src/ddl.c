@@ -16,7 +16,8 @@
  *
  * Each statement runs the same pipeline: resolve the role and the server,
  * check privileges, lock, merge the options, validate them, write the
- * catalog.
+ * catalog, record the change (catalog.c; drops are recorded by its
+ * object-access hook, which sees every way a mapping disappears).
  *
  * Portions Copyright (c) 2026, usermap developers
  *
@@ -40,6 +41,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "catalog.h"
 #include "ddl.h"
 #include "locking.h"
 #include "options.h"
@@ -187,6 +189,9 @@ usermap_create_mapping(CreateUserMappingStmt *stmt)
 
 	InvokeObjectPostCreateHook(UserMappingRelationId, umId, 0);
 
+	usermap_record_change(USERMAP_ACTION_CREATE, umId, useId, srv->serverid,
+						  srv->servername, NIL, options);
+
 	table_close(rel, RowExclusiveLock);
 
 	return myself;
@@ -207,6 +212,8 @@ usermap_alter_mapping(AlterUserMappingStmt *stmt)
 	bool		repl_null[Natts_pg_user_mapping];
 	bool		repl_repl[Natts_pg_user_mapping];
 	ObjectAddress address;
+	List	   *old_options = NIL;
+	List	   *new_options = NIL;
 
 	rel = table_open(UserMappingRelationId, RowExclusiveLock);
 
@@ -247,13 +254,14 @@ usermap_alter_mapping(AlterUserMappingStmt *stmt)
 		ForeignDataWrapper *fdw = GetForeignDataWrapper(srv->fdwid);
 		Datum		datum;
 		bool		isnull;
-		List	   *options;
 
 		datum = SysCacheGetAttr(USERMAPPINGOID, tp,
 								Anum_pg_user_mapping_umoptions, &isnull);
-		options = usermap_options_decode(isnull ? PointerGetDatum(NULL) : datum);
-		options = usermap_options_apply(options, stmt->options);
-		datum = usermap_options_encode(options);
+		old_options = usermap_options_decode(isnull ? PointerGetDatum(NULL) : datum);
+		/* apply to a copy: old_options is recorded as it was */
+		new_options = usermap_options_apply(list_copy(old_options),
+											stmt->options);
+		datum = usermap_options_encode(new_options);
 		usermap_options_validate(fdw->fdwvalidator, UserMappingRelationId,
 								 datum);
 
@@ -269,6 +277,9 @@ usermap_alter_mapping(AlterUserMappingStmt *stmt)
 	CatalogTupleUpdate(rel, &tp->t_self, tp);
 
 	InvokeObjectPostAlterHook(UserMappingRelationId, umId, 0);
+
+	usermap_record_change(USERMAP_ACTION_ALTER, umId, useId, srv->serverid,
+						  srv->servername, old_options, new_options);
 
 	ObjectAddressSet(address, UserMappingRelationId, umId);
 

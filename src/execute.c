@@ -29,6 +29,7 @@
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
 
+#include "catalog.h"
 #include "ddl.h"
 #include "execute.h"
 
@@ -83,6 +84,7 @@ usermap_execute(PlannedStmt *pstmt, const char *queryString,
 	bool		needCleanup;
 	bool		commandCollected = false;
 	ObjectAddress address = InvalidObjectAddress;
+	UserMappingStatement saved_statement;
 
 	/* This can recurse (through event triggers), so check the stack */
 	check_stack_depth();
@@ -91,6 +93,11 @@ usermap_execute(PlannedStmt *pstmt, const char *queryString,
 
 	/* All event trigger calls are done only when isCompleteQuery is true */
 	needCleanup = isCompleteQuery && EventTriggerBeginCompleteQuery();
+
+	/* the audit trail records this statement's text */
+	saved_statement = usermap_catalog_enter_statement(queryString,
+													  pstmt->stmt_location,
+													  pstmt->stmt_len);
 
 	/* PG_TRY block is to ensure we call EventTriggerEndCompleteQuery */
 	PG_TRY();
@@ -136,6 +143,7 @@ usermap_execute(PlannedStmt *pstmt, const char *queryString,
 	}
 	PG_FINALLY();
 	{
+		usermap_catalog_leave_statement(saved_statement);
 		if (needCleanup)
 			EventTriggerEndCompleteQuery();
 	}

@@ -7,7 +7,8 @@
  * MAPPING.  The ProcessUtility hook below recognises them by node tag and
  * hands them to execute.c; every other statement goes, untouched and
  * without any further work, to the previous hook or to
- * standard_ProcessUtility.
+ * standard_ProcessUtility.  The object-access hook (catalog.c) records
+ * mappings dropped by any statement.
  *
  * Portions Copyright (c) 2026, usermap developers
  *
@@ -23,7 +24,10 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "catalog.h"
 #include "execute.h"
+#include "redact.h"
+#include "secrets.h"
 #include "usermap.h"
 
 PG_MODULE_MAGIC;
@@ -83,6 +87,26 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	usermap_define_secret_options_guc();
+
+	DefineCustomBoolVariable("usermap.log_unrecorded",
+							 "Logs user-mapping changes in databases without the usermap extension.",
+							 "One LOG line per change, secrets masked, where the catalog layer cannot record it.",
+							 &usermap_log_unrecorded,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("usermap.redact",
+							 "Masks secret option values of user-mapping statements in logs and statistics.",
+							 "Turn off only to debug; the audit trail is masked regardless.",
+							 &usermap_redact_enabled,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("usermap");
 
 	if (!process_shared_preload_libraries_in_progress)
@@ -106,6 +130,8 @@ _PG_init(void)
 
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = usermap_ProcessUtility;
+
+	usermap_catalog_install_hooks();
 }
 
 /*

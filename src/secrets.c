@@ -1,0 +1,128 @@
+/*-------------------------------------------------------------------------
+ *
+ * secrets.c
+ *		  The usermap.secret_options setting.
+ *
+ * The setting is a comma-separated list of option names.  Names are
+ * matched exactly (case included), because option names are exactly what
+ * the foreign-data wrapper compares: postgres_fdw's "password" is not
+ * "Password".  Whitespace around each name is ignored.  The list is parsed
+ * once, when the setting changes, into a NULL-terminated array kept as the
+ * GUC's "extra" data, so each lookup is a short scan of a few strings.
+ *
+ * Portions Copyright (c) 2026, usermap developers
+ *
+ * src/secrets.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "utils/guc.h"
+
+#include "secrets.h"
+
+char	   *usermap_secret_options = NULL;
+
+/* parsed form of usermap_secret_options: NULL-terminated array of names */
+static char **secret_option_names = NULL;
+
+/*
+ * Parse the list into one block: the pointer array followed by the names.
+ * GUC "extra" data must be a single chunk.
+ */
+static bool
+check_secret_options(char **newval, void **extra, GucSource source)
+{
+	const char *p;
+	int			nnames = 0;
+	size_t		size;
+	char	  **names;
+	char	   *strings;
+	int			i = 0;
+
+	/* Count names: one per comma, plus one. */
+	for (p = *newval; *p; p++)
+		if (*p == ',')
+			nnames++;
+	nnames++;
+
+	size = (nnames + 1) * sizeof(char *) + strlen(*newval) + 1;
+	/* GUC "extra" data is malloc'd; the GUC machinery free()s it */
+	names = (char **) malloc(size);
+	if (names == NULL)
+	{
+		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+		GUC_check_errmsg("out of memory");
+		return false;
+	}
+	strings = (char *) (names + nnames + 1);
+	strcpy(strings, *newval);
+
+	for (char *tok = strings; tok != NULL;)
+	{
+		char	   *comma = strchr(tok, ',');
+		char	   *end;
+
+		if (comma)
+			*comma = '\0';
+		while (isspace((unsigned char) *tok))
+			tok++;
+		end = tok + strlen(tok);
+		while (end > tok && isspace((unsigned char) end[-1]))
+			*--end = '\0';
+
+		if (*tok == '\0' && (comma != NULL || i > 0))
+		{
+			GUC_check_errdetail("Option names in usermap.secret_options must not be empty.");
+			free(names);
+			return false;
+		}
+		if (*tok != '\0')
+			names[i++] = tok;
+		tok = comma ? comma + 1 : NULL;
+	}
+	names[i] = NULL;
+
+	*extra = names;
+	return true;
+}
+
+static void
+assign_secret_options(const char *newval, void *extra)
+{
+	secret_option_names = (char **) extra;
+}
+
+void
+usermap_define_secret_options_guc(void)
+{
+	DefineCustomStringVariable("usermap.secret_options",
+							   "User-mapping options whose values are secrets.",
+							   "Comma-separated option names, matched exactly.  Their values are masked in "
+							   "usermap's audit trail, its log lines and redacted statement text.",
+							   &usermap_secret_options,
+							   "password,sslpassword",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   check_secret_options,
+							   assign_secret_options,
+							   NULL);
+}
+
+/*
+ * Is "name" one of the secret options?
+ */
+bool
+usermap_is_secret_option(const char *name)
+{
+	if (secret_option_names == NULL)
+		return false;
+
+	for (char **n = secret_option_names; *n != NULL; n++)
+		if (strcmp(*n, name) == 0)
+			return true;
+	return false;
+}
