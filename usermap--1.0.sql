@@ -222,6 +222,7 @@ RETURNS TABLE (problem text, umid oid, server_name text, user_name text,
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
 BEGIN
 	IF NOT repair THEN
 		RETURN QUERY SELECT d.problem, d.umid, d.server_name, d.user_name, false

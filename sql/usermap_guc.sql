@@ -92,3 +92,4 @@ DROP SERVER regress_um_srv CASCADE;
 DROP FOREIGN DATA WRAPPER regress_um_fdw;
 DROP ROLE regress_um_alice;
 DROP EXTENSION usermap;
+DROP SCHEMA usermap;

@@ -40,6 +40,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
@@ -244,6 +246,17 @@ current_statement_text(void)
 	else
 		text = pstrdup(query);
 
+	/*
+	 * A statement's location in a multi-statement string starts right after
+	 * the previous semicolon; trim the blanks around it, as
+	 * pg_stat_statements does.
+	 */
+	while (isspace((unsigned char) *text))
+		text++;
+	for (char *end = text + strlen(text);
+		 end > text && isspace((unsigned char) end[-1]);)
+		*--end = '\0';
+
 	redacted = usermap_redact(text);
 	return redacted ? redacted : text;
 }
@@ -418,23 +431,17 @@ write_meta_row(const CatalogRelations *rels, const ChangeRecord *rec)
 static void
 log_unrecorded_change(const ChangeRecord *rec)
 {
-	StringInfoData changed;
-	ListCell   *cell;
-
-	initStringInfo(&changed);
-	foreach(cell, rec->changed_options)
-		appendStringInfo(&changed, "%s%s", changed.len > 0 ? "," : "",
-						 quote_identifier((const char *) lfirst(cell)));
+	Datum		changed = name_list_to_array(rec->changed_options);
 
 	ereport(LOG,
-			(errmsg("usermap: %s USER MAPPING for %s on server %s, not recorded (extension \"usermap\" is not installed in database \"%s\"): old options %s, new options %s, changed options {%s}, session role %s, current role %s, statement: %s",
+			(errmsg("usermap: %s USER MAPPING for %s on server %s, not recorded (extension \"usermap\" is not installed in database \"%s\"): old options %s, new options %s, changed options %s, session role %s, current role %s, statement: %s",
 					action_names[rec->action],
-					quote_identifier(rec->user_name),
+					OidIsValid(rec->umuser) ? quote_identifier(rec->user_name) : rec->user_name,
 					quote_identifier(rec->server_name),
 					get_database_name(MyDatabaseId),
 					rec->old_options ? JsonbToCString(NULL, &rec->old_options->root, VARSIZE(rec->old_options)) : "null",
 					rec->new_options ? JsonbToCString(NULL, &rec->new_options->root, VARSIZE(rec->new_options)) : "null",
-					changed.data,
+					OidOutputFunctionCall(F_ARRAY_OUT, changed),
 					quote_identifier(rec->session_role),
 					quote_identifier(rec->current_role),
 					rec->statement ? rec->statement : "(unknown)"),

@@ -1,0 +1,77 @@
+--
+-- The extension's life cycle: what happens where it is not installed, on
+-- CREATE EXTENSION (backfill), ALTER EXTENSION and DROP EXTENSION.
+--
+SET client_min_messages = notice;
+CREATE ROLE regress_um_admin SUPERUSER;
+SET SESSION AUTHORIZATION regress_um_admin;
+CREATE ROLE regress_um_alice;
+CREATE FOREIGN DATA WRAPPER regress_um_fdw;
+CREATE SERVER regress_um_srv FOREIGN DATA WRAPPER regress_um_fdw;
+
+-- Without the extension, each change is a LOG line, secrets masked.
+SET client_min_messages = log;
+CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_srv
+  OPTIONS (user 'alice', password 'not-in-the-log');
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv
+  OPTIONS (SET password 'still-not-in-the-log');
+-- ... unless usermap.log_unrecorded is off.
+SET usermap.log_unrecorded = off;
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (ADD region 'eu');
+RESET usermap.log_unrecorded;
+CREATE USER MAPPING FOR PUBLIC SERVER regress_um_srv;
+SET client_min_messages = notice;
+CREATE ROLE regress_um_bob;
+SET ROLE regress_um_bob;
+SET usermap.log_unrecorded = off;
+RESET ROLE;
+
+-- CREATE EXTENSION records the mappings already there, times unknown.
+CREATE EXTENSION usermap;
+SELECT server_name, user_name, options, created_at, modified_at, secret_changed_at
+  FROM usermap.mappings ORDER BY 2;
+SELECT count(*) FROM usermap.audit_log;
+SELECT count(*) FROM usermap.verify();
+-- Its tables are dumped with the database.
+SELECT c.relname, e.extcondition[x.n] AS dump_condition
+  FROM pg_extension e
+ CROSS JOIN LATERAL unnest(e.extconfig) WITH ORDINALITY AS x(cfg, n)
+  JOIN pg_class c ON c.oid = x.cfg
+ WHERE e.extname = 'usermap' ORDER BY 1;
+
+-- ALTER EXTENSION: there is only one version.
+ALTER EXTENSION usermap UPDATE;
+ALTER EXTENSION usermap UPDATE TO '2.0';
+-- The extension cannot be moved.
+CREATE SCHEMA regress_um_elsewhere;
+ALTER EXTENSION usermap SET SCHEMA regress_um_elsewhere;
+DROP SCHEMA regress_um_elsewhere;
+-- Its schema and objects cannot be dropped piecemeal.
+DROP TABLE usermap.audit_log;
+DROP SCHEMA usermap;
+
+-- Changes after DROP EXTENSION are logged again.  The mappings stay, and so
+-- do the usermap_auditor role (roles belong to the cluster) and the empty
+-- schema usermap (as for any extension whose control file names its
+-- schema: the extension depends on it without owning it).
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET region 'us');
+DROP EXTENSION usermap;
+SELECT count(*) FROM pg_namespace WHERE nspname = 'usermap';
+SELECT count(*) FROM pg_roles WHERE rolname = 'usermap_auditor';
+SELECT count(*) FROM pg_user_mappings WHERE srvname = 'regress_um_srv';
+SET client_min_messages = log;
+DROP USER MAPPING FOR PUBLIC SERVER regress_um_srv;
+SET client_min_messages = notice;
+-- Installing again starts afresh: history is lost with the extension.
+CREATE EXTENSION usermap;
+SELECT server_name, user_name, created_at FROM usermap.mappings;
+SELECT count(*) FROM usermap.audit_log;
+
+-- Clean up
+DROP SERVER regress_um_srv CASCADE;
+DROP FOREIGN DATA WRAPPER regress_um_fdw;
+DROP ROLE regress_um_alice, regress_um_bob;
+DROP EXTENSION usermap;
+DROP SCHEMA usermap;
+RESET SESSION AUTHORIZATION;
+DROP ROLE regress_um_admin;
