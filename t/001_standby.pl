@@ -1,8 +1,9 @@
 # Copyright (c) 2026, usermap developers
 #
 # Hot standby: user mappings made through usermap on the primary replicate
-# like any catalog change, and on the standby all three statements are
-# refused with the server's own read-only error, with or without usermap.
+# like any catalog change, and so do usermap's metadata and audit trail;
+# on the standby all three statements are refused with the server's own
+# read-only error, with or without usermap, and nothing is recorded.
 
 use strict;
 use warnings;
@@ -49,6 +50,26 @@ is( $standby->safe_psql('postgres', $mappings_query),
 is($standby->safe_psql('postgres', 'SHOW usermap.enabled'),
 	'on', 'usermap is active on the standby');
 
+my $meta_query = q{
+	SELECT string_agg(format('%s|%s|%s|%s|%s|%s', umid, server_name, user_name,
+							 created_at, modified_at, secret_changed_at),
+					  ' ' ORDER BY umid)
+	  FROM usermap.mapping_meta};
+my $audit_query = q{
+	SELECT string_agg(format('%s|%s|%s|%s|%s|%s', id, logged_at, action,
+							 user_name, new_options, statement), ' ' ORDER BY id)
+	  FROM usermap.audit_log};
+is($standby->safe_psql('postgres', $meta_query),
+	$primary->safe_psql('postgres', $meta_query),
+	'the metadata arrives on the standby');
+is($standby->safe_psql('postgres', $audit_query),
+	$primary->safe_psql('postgres', $audit_query),
+	'the audit trail arrives on the standby');
+is($standby->safe_psql('postgres', 'SELECT count(*) FROM usermap.audit_log'),
+	'5', 'two changes from the base backup, three streamed after it');
+is($standby->safe_psql('postgres', 'SELECT count(*) FROM usermap.verify()'),
+	'0', 'the standby sees no drift');
+
 # Each statement, through usermap and through the server's own code, must
 # fail with the same SQLSTATE and message.
 my @statements = (
@@ -83,6 +104,8 @@ foreach my $enabled ('on', 'off')
 is( $standby->safe_psql('postgres', $mappings_query),
 	$primary->safe_psql('postgres', $mappings_query),
 	'refused statements changed nothing on the standby');
+is($standby->safe_psql('postgres', 'SELECT count(*) FROM usermap.audit_log'),
+	'5', 'and recorded nothing');
 
 $standby->stop;
 $primary->stop;
