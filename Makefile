@@ -39,7 +39,8 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 REGRESS_CORE = core_create core_alter core_drop core_privileges \
 	core_dependencies core_object_access core_event_triggers core_readonly \
 	core_postgres_fdw
-REGRESS = $(REGRESS_CORE) usermap_guc
+REGRESS = $(REGRESS_CORE) usermap_guc usermap_redact catalog \
+	catalog_privileges catalog_extension
 REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=postgres_fdw
 
 # Isolation specs: each race through usermap, and its *_core companion

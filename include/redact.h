@@ -16,16 +16,23 @@
 extern bool usermap_redact_enabled;
 
 /*
- * Cheap test, no lexing: could "text" hold a user-mapping statement (or a
- * literal containing one) with a secret?  False means usermap_redact()
- * would return NULL.
+ * Cheap test, no lexing, one pass over the bytes: could "text" hold a
+ * CREATE or ALTER USER MAPPING statement, directly or in the value of a
+ * string constant at any depth?  It is true whenever "text" contains
+ * "mapping" in any case, a backslash, "U&", or a quote followed by
+ * whitespace with a newline and another quote: without those the keyword
+ * MAPPING cannot be spelled at any depth.  False means usermap_redact()
+ * returns NULL.
  */
 extern bool usermap_redact_needed(const char *text);
 
 /*
  * Return a palloc'd copy of "text" with the value of every secret option
  * in every CREATE / ALTER USER MAPPING statement replaced by the quoted
- * mask, or NULL if nothing had to change.
+ * mask, or NULL if nothing had to change.  Statements that cannot be
+ * parsed are masked from their option list (or from MAPPING) to the end of
+ * the text.  Ignores usermap.redact.  Raises no error and emits no message,
+ * whatever the text, so it may be called from emit_log_hook.
  */
 extern char *usermap_redact(const char *text);
 

@@ -66,6 +66,15 @@ SET client_min_messages = notice;
 CREATE EXTENSION usermap;
 SELECT server_name, user_name, created_at FROM usermap.mappings;
 SELECT count(*) FROM usermap.audit_log;
+-- Dropping usermap and a wrapper's extension together, with CASCADE, drops
+-- usermap's tables and the wrapper's mappings in one statement.
+BEGIN;
+CREATE SERVER regress_um_pg FOREIGN DATA WRAPPER postgres_fdw;
+CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_pg OPTIONS (user 'a');
+DROP EXTENSION usermap, postgres_fdw CASCADE;
+SELECT count(*) FROM pg_user_mapping m JOIN pg_foreign_server s ON s.oid = m.umserver
+ WHERE s.srvname = 'regress_um_pg';
+ROLLBACK;
 
 -- Clean up
 DROP SERVER regress_um_srv CASCADE;

@@ -61,6 +61,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -151,6 +152,24 @@ typedef struct ChangeRecord
 static const char *const action_names[] = {"CREATE", "ALTER", "DROP"};
 
 /*
+ * Whether the extension is installed in this database, and where its
+ * tables are, cached per backend: looking it up costs a scan of
+ * pg_extension, a measurable share of each statement.  Installing or
+ * dropping the extension always creates or drops its tables, which sends
+ * invalidations for pg_class's name cache; any such invalidation empties
+ * the cache.
+ */
+static bool catalog_cache_valid = false;
+static bool catalog_installed = false;
+static CatalogRelations catalog_cache;
+
+static void
+invalidate_catalog_cache(Datum arg, int cacheid, uint32 hashvalue)
+{
+	catalog_cache_valid = false;
+}
+
+/*
  * Find the extension's tables, or return false if the extension is not
  * installed in this database.  The schema name is fixed: the extension is
  * not relocatable.
@@ -158,26 +177,44 @@ static const char *const action_names[] = {"CREATE", "ALTER", "DROP"};
 static bool
 lookup_catalog_relations(CatalogRelations *rels)
 {
-	Oid			nsp;
+	/*
+	 * The lookups below can process invalidations themselves; if one of them
+	 * empties the cache meanwhile, look again.
+	 */
+	while (!catalog_cache_valid)
+	{
+		Oid			nsp;
+		CatalogRelations found;
 
-	if (!OidIsValid(get_extension_oid("usermap", true)))
-		return false;
+		catalog_cache_valid = true;
+		catalog_installed = false;
 
-	nsp = get_namespace_oid("usermap", true);
-	if (!OidIsValid(nsp))
-		return false;
-	rels->meta = get_relname_relid("mapping_meta", nsp);
-	rels->meta_pkey = get_relname_relid("mapping_meta_pkey", nsp);
-	rels->audit = get_relname_relid("audit_log", nsp);
-	rels->audit_seq = get_relname_relid("audit_log_id_seq", nsp);
+		if (!OidIsValid(get_extension_oid("usermap", true)))
+			continue;
+		nsp = get_namespace_oid("usermap", true);
+		if (!OidIsValid(nsp))
+			continue;
+		found.meta = get_relname_relid("mapping_meta", nsp);
+		found.meta_pkey = get_relname_relid("mapping_meta_pkey", nsp);
+		found.audit = get_relname_relid("audit_log", nsp);
+		found.audit_seq = get_relname_relid("audit_log_id_seq", nsp);
 
-	if (!OidIsValid(rels->meta) || !OidIsValid(rels->meta_pkey) ||
-		!OidIsValid(rels->audit) || !OidIsValid(rels->audit_seq))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("usermap's catalog tables are missing in schema \"usermap\""),
-				 errhint("Drop and re-create the extension usermap.")));
-	return true;
+		/*
+		 * Extension members cannot be dropped one by one, so missing tables
+		 * mean the extension itself is being dropped, in the statement that
+		 * is also dropping mappings (DROP EXTENSION usermap, postgres_fdw
+		 * CASCADE).  There is nothing left to record into.
+		 */
+		if (!OidIsValid(found.meta) || !OidIsValid(found.meta_pkey) ||
+			!OidIsValid(found.audit) || !OidIsValid(found.audit_seq))
+			continue;
+		catalog_cache = found;
+		catalog_installed = true;
+	}
+
+	if (catalog_installed)
+		*rels = catalog_cache;
+	return catalog_installed;
 }
 
 static void
@@ -540,4 +577,7 @@ usermap_catalog_install_hooks(void)
 {
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = usermap_object_access;
+
+	CacheRegisterSyscacheCallback(RELNAMENSP, invalidate_catalog_cache,
+								  (Datum) 0);
 }

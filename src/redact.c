@@ -1,29 +1,1346 @@
-/* placeholder: the redactor is being written (see include/redact.h) */
+/*-------------------------------------------------------------------------
+ *
+ * redact.c
+ *		  Mask secret option values in SQL text.
+ *
+ * usermap_redact() rewrites the text of a query so that the value of every
+ * secret option (usermap.secret_options) in every CREATE USER MAPPING and
+ * ALTER USER MAPPING statement reads '********'.  Everything else is kept
+ * byte for byte: comments, whitespace, case, other statements and other
+ * option values.  The text is cut into tokens by the server's own lexer
+ * (core_yylex, as pg_stat_statements does), so that every quoting form the
+ * server accepts is recognised exactly as the server recognises it.
+ *
+ * Statements.  Over the token stream a small state machine follows the
+ * grammar's CreateUserMappingStmt and AlterUserMappingStmt:
+ *
+ *	CREATE USER MAPPING [IF NOT EXISTS] FOR role SERVER name
+ *		[OPTIONS ( [ADD|SET] name 'value' | DROP name [, ...] )]
+ *	ALTER USER MAPPING FOR role SERVER name OPTIONS ( ... )
+ *
+ * A statement is recognised wherever its first three keywords and FOR (or
+ * IF) appear, not only at the start of a command, because PL/pgSQL bodies
+ * put SQL statements after BEGIN, THEN, LOOP and labels.  "ALTER USER
+ * mapping PASSWORD 'x'" is ALTER ROLE and is left alone.  Role and server
+ * names are single tokens (an identifier, a keyword, or U&"..." with an
+ * optional UESCAPE clause).  Option names are compared with
+ * usermap_is_secret_option() exactly as the grammar passes them on:
+ * unquoted names downcased by the lexer, keywords in their canonical
+ * spelling, quoted names as written, U&"..." names decoded.  A secret
+ * value, any string constant the grammar accepts there (U&'...' with its
+ * UESCAPE clause included), is replaced by the quoted mask.  So is the
+ * value of an option named ADD, SET or DROP, which is an action whose
+ * option name was left out.  Nothing else in the statement changes.
+ *
+ * Failing closed.  The state machine accepts every statement the grammar
+ * does.  When a user-mapping statement stops following it (an unexpected
+ * token, a text that ends or cannot be lexed before the statement is
+ * complete, ALTER without OPTIONS, a ";" right before OPTIONS), the text
+ * holding it is a syntax error, and we no longer know which token is a
+ * value: a mistyped quote can swallow a value into a name, a "--" can turn
+ * it into a comment, a stray ";" can push it into what looks like the next
+ * statement.  So everything after the parenthesis opening the option
+ * list, or, if the list has not begun, after MAPPING, to the end of the
+ * text is replaced by the mask.  What is kept held no value: option values
+ * only occur inside the option list.
+ *
+ * Text the lexer rejects.  core_yylex() reports malformed input with
+ * ereport(ERROR), and this code is also meant to run from emit_log_hook,
+ * while another error is being reported, where raising an error (even one
+ * caught at once) would destroy the error being reported, or turn into a
+ * FATAL one.  So before lexing, lexable_prefix() scans the text with the
+ * lexer's own rules and finds the first token the lexer might reject or
+ * warn about (unterminated strings, comments and quoted identifiers, some
+ * escapes, trailing junk after numbers and parameters, names long enough
+ * to draw the truncation NOTICE), and only the text before that token is
+ * lexed.  The rest is unlexable: inside a user-mapping statement it is
+ * masked by the rule above; elsewhere it is masked whole when it may hide
+ * a statement (it could spell MAPPING, and the text says USER or the rest
+ * uses escapes), and kept otherwise.  PG_TRY around the lexer remains as
+ * a backstop for normal contexts, treating an error as the end of what
+ * could be lexed.
+ *
+ * Nested statements.  A DO body, a function body or the argument of
+ * EXECUTE is a string constant whose value is itself SQL.  Every string
+ * constant whose decoded value could hold a user-mapping statement is
+ * redacted recursively, and if its value changed the whole constant is
+ * replaced by a new literal of the redacted value: dollar-quoted constants
+ * stay dollar-quoted (with a tag that does not occur in the new body),
+ * others become a standard '...' literal, or E'...' when backslashes in
+ * the value would otherwise be read as escapes.  A literal that merely
+ * mentions such a statement is therefore redacted too: its text may be
+ * executed.  A value whose statement had to be masked by the fail-closed
+ * rule is most likely a template, format('... (password %L)', pw) or
+ * '... (password ' || pw || ')', or a constant ended early by a mistyped
+ * quote; either way the secret may be anywhere after the constant, so the
+ * rest of the text holding it is masked as well.  Recursion stops at
+ * REDACT_MAX_DEPTH nested constants; a deeper constant that could hold a
+ * statement is masked whole, and the rest of its text with it.
+ *
+ * Replacements never fuse with their neighbours: where a mask would
+ * continue a preceding string constant ('...' newline '...') or be
+ * continued by a following one, an empty comment keeps them apart.
+ *
+ * Not handled: statements assembled at run time from pieces that do not
+ * each start with CREATE/ALTER USER MAPPING, bodies in languages other
+ * than SQL and PL/pgSQL (they are lexed as SQL, which may not see the
+ * statement), and statements or values inside comments, which are kept.
+ *
+ * Portions Copyright (c) 2026, usermap developers
+ *
+ * src/redact.c
+ *
+ *-------------------------------------------------------------------------
+ */
 #include "postgres.h"
 
+#include "common/keywords.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "parser/scanner.h"
+/* gram.h needs YYLTYPE from scanner.h and the node types above */
+#include "parser/gram.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 #include "redact.h"
+#include "secrets.h"
 
 bool		usermap_redact_enabled = true;
 
-bool
-usermap_redact_needed(const char *text)
+/* How many string constants deep statements are looked for. */
+#define REDACT_MAX_DEPTH	4
+
+/* What a masked stretch of text is replaced by. */
+#define QUOTED_MASK		"'" USERMAP_MASK "'"
+
+/* One token from core_yylex, with where it starts and ends in the text. */
+typedef struct RedactToken
 {
+	int			tok;			/* token code: a character, or gram.h's */
+	int			start;			/* byte offset of the first byte */
+	int			end;			/* byte offset just past the last byte */
+	const char *str;			/* identifier, keyword or string value */
+} RedactToken;
+
+/* Replace text[start, end) by replacement. */
+typedef struct RedactEdit
+{
+	int			start;
+	int			end;
+	const char *replacement;
+} RedactEdit;
+
+/* The redaction of one text (the query, or a constant's value). */
+typedef struct RedactState
+{
+	const char *sql;
+	int			len;
+	int			depth;			/* 0 for the query, +1 per constant */
+
+	RedactToken *tokens;
+	int			ntokens;
+	int			maxtokens;
+	int			lexed;			/* tokens cover text[0, lexed) */
+	bool		truncated;		/* lexed < len: the rest is unlexable */
+
+	RedactEdit *edits;			/* in text order, not overlapping */
+	int			nedits;
+	int			maxedits;
+	bool		masked_to_end;	/* an edit reaches the end of the text */
+	bool		failed_closed;	/* a statement had to be masked whole */
+} RedactState;
+
+static char *redact_text(const char *sql, int depth, bool *failed_closed);
+
+/*
+ * Character classes of scan.l.  The lexer treats every byte with the high
+ * bit set as a letter.
+ */
+#define IS_SPACE(c)			((c) == ' ' || (c) == '\t' || (c) == '\n' || \
+							 (c) == '\r' || (c) == '\f')
+#define IS_HORIZ_SPACE(c)	((c) == ' ' || (c) == '\t' || (c) == '\f')
+#define IS_NEWLINE(c)		((c) == '\n' || (c) == '\r')
+#define IS_DIGIT(c)			((c) >= '0' && (c) <= '9')
+#define IS_IDENT_START(c)	(((c) >= 'A' && (c) <= 'Z') || \
+							 ((c) >= 'a' && (c) <= 'z') || \
+							 (c) == '_' || IS_HIGHBIT_SET(c))
+#define IS_IDENT_CONT(c)	(IS_IDENT_START(c) || IS_DIGIT(c) || (c) == '$')
+#define IS_DOLQ_CONT(c)		(IS_IDENT_START(c) || IS_DIGIT(c))
+#define IS_OP_CHAR(c)		((c) != '\0' && strchr("~!@#^&|`?+-*/%<>=", (c)) != NULL)
+
+/* ASCII-only case-insensitive prefix test, as keyword lookup folds case */
+static inline bool
+ascii_prefix_ci(const char *s, const char *lower)
+{
+	for (; *lower; s++, lower++)
+		if ((*s >= 'A' && *s <= 'Z' ? *s + ('a' - 'A') : *s) != *lower)
+			return false;
+	return true;
+}
+
+static bool
+contains_ci(const char *s, const char *lower)
+{
+	for (; *s; s++)
+		if (ascii_prefix_ci(s, lower))
+			return true;
 	return false;
 }
 
+/*
+ * If "p", just past the closing quote of a string, starts the whitespace
+ * that continues the string ({quotecontinue} in scan.l: whitespace holding
+ * a newline, then a quote), return the position just past that quote;
+ * otherwise NULL.  Comments count as whitespace, but one after the newline
+ * must itself end in a newline.
+ */
+static const char *
+quote_continuation(const char *p)
+{
+	for (;;)
+	{
+		if (IS_HORIZ_SPACE(*p))
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && !IS_NEWLINE(*p))
+				p++;
+		}
+		else
+			break;
+	}
+	if (!IS_NEWLINE(*p))
+		return NULL;
+	p++;
+	for (;;)
+	{
+		if (IS_SPACE(*p))
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+		{
+			const char *q = p;
+
+			while (*q && !IS_NEWLINE(*q))
+				q++;
+			if (!*q)
+				return NULL;
+			p = q + 1;
+		}
+		else
+			break;
+	}
+	return *p == '\'' ? p + 1 : NULL;
+}
+
+/*
+ * Could "text" hold a CREATE or ALTER USER MAPPING statement, at top level
+ * or in the decoded value of a string constant at any depth?
+ *
+ * Such a statement holds the keyword MAPPING, which the lexer only
+ * recognises spelled with the ASCII letters m-a-p-p-i-n-g in any case, in
+ * one piece.  A string constant's value differs from its body in the text
+ * only by quote doubling (which cannot produce letters), backslash
+ * escapes (E'...', or '...' with standard_conforming_strings off), Unicode
+ * escapes (U&'...', with any UESCAPE character) and continuation ('...'
+ * newline '...'); dollar-quoted bodies are verbatim.  So a text with none
+ * of "mapping", a backslash, "U&" or quote-newline-quote has no such
+ * statement at any depth: no decoded value can contain MAPPING, and none
+ * can contain the constructs that could spell it one level further down.
+ * False positives are harmless; the scan touches each byte once and most
+ * bytes only by the switch.
+ */
+bool
+usermap_redact_needed(const char *text)
+{
+	for (const char *p = text; *p; p++)
+	{
+		switch (*p)
+		{
+			case 'm':
+			case 'M':
+				if (ascii_prefix_ci(p + 1, "apping"))
+					return true;
+				break;
+			case 'u':
+			case 'U':
+				if (p[1] == '&')
+					return true;
+				break;
+			case '\\':
+				return true;
+			case '\'':
+				if (quote_continuation(p + 1) != NULL)
+					return true;
+				break;
+			default:
+				break;
+		}
+	}
+	return false;
+}
+
+/*
+ * May the unlexable "rest" of "sql" hide a user-mapping statement?  It
+ * must be able to spell MAPPING, and the text must say USER or use escapes
+ * that could spell it.  Decoded string values are often prose ("Don't
+ * forget the mapping"), whose apostrophes make them unlexable; they are
+ * left alone unless they look like the statement.
+ */
+static bool
+rest_may_hide_statement(const char *sql, const char *rest)
+{
+	if (!usermap_redact_needed(rest))
+		return false;
+	return contains_ci(sql, "user") || strchr(rest, '\\') != NULL ||
+		contains_ci(rest, "u&");
+}
+
+/*
+ * Read exactly n hex digits at p into *value.
+ */
+static bool
+parse_hex(const char *p, int n, pg_wchar *value)
+{
+	*value = 0;
+	for (int k = 0; k < n; k++)
+	{
+		if (!isxdigit((unsigned char) p[k]))
+			return false;
+		*value = (*value << 4) +
+			(IS_DIGIT(p[k]) ? p[k] - '0' : (p[k] | 0x20) - 'a' + 10);
+	}
+	return true;
+}
+
+/*
+ * Scan a quoted string body starting at s[i], just past the opening quote,
+ * as the lexer's xq/xe/xus/xb states would, continuations included.  Return
+ * the offset just past the closing quote, or -1 if the lexer might raise an
+ * error or a warning on it.  "escapes" selects the xe state (backslash
+ * escapes); "doubling" whether '' stands for a quote (not so in B'' and
+ * X'').
+ */
+static int
+scan_quoted(const char *s, int i, bool escapes, bool doubling)
+{
+	for (;;)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '\0')
+			return -1;			/* unterminated quoted string */
+		if (c == '\'')
+		{
+			const char *next;
+
+			if (doubling && s[i + 1] == '\'')
+			{
+				i += 2;
+				continue;
+			}
+			next = quote_continuation(s + i + 1);
+			if (next == NULL)
+				return i + 1;
+			i = next - s;
+			continue;
+		}
+		if (c == '\\' && escapes)
+		{
+			unsigned char e = (unsigned char) s[i + 1];
+
+			if (e >= '0' && e <= '7')
+			{
+				int			value = 0;
+				int			n;
+
+				for (n = 1; n <= 3 && s[i + n] >= '0' && s[i + n] <= '7'; n++)
+					value = value * 8 + (s[i + n] - '0');
+				/* a zero or non-ASCII byte makes the lexer verify encoding */
+				if (value == 0 || value >= 0x80)
+					return -1;
+				i += n;
+				continue;
+			}
+			if (e == 'x' && isxdigit((unsigned char) s[i + 2]))
+			{
+				int			value = 0;
+				int			n;
+
+				for (n = 2; n <= 3 && isxdigit((unsigned char) s[i + n]); n++)
+					value = value * 16 +
+						(IS_DIGIT(s[i + n]) ? s[i + n] - '0' :
+						 (s[i + n] | 0x20) - 'a' + 10);
+				if (value == 0 || value >= 0x80)
+					return -1;
+				i += n;
+				continue;
+			}
+			if (e == 'u' || e == 'U')
+			{
+				pg_wchar	uc;
+				pg_wchar	second;
+
+				/* addunicode() and the xeu state in scan.l */
+				if (!parse_hex(s + i + 2, e == 'u' ? 4 : 8, &uc))
+					return -1;
+				i += e == 'u' ? 6 : 10;
+				if (is_utf16_surrogate_first(uc))
+				{
+					if (s[i] != '\\' || (s[i + 1] != 'u' && s[i + 1] != 'U') ||
+						!parse_hex(s + i + 2, s[i + 1] == 'u' ? 4 : 8, &second) ||
+						!is_utf16_surrogate_second(second))
+						return -1;
+					uc = surrogate_pair_to_codepoint(uc, second);
+					i += s[i + 1] == 'u' ? 6 : 10;
+				}
+				else if (is_utf16_surrogate_second(uc))
+					return -1;
+				/* conversion to a server encoding other than UTF-8 may fail */
+				if (!is_valid_unicode_codepoint(uc) ||
+					(uc > 0x7F && GetDatabaseEncoding() != PG_UTF8))
+					return -1;
+				continue;
+			}
+			/* a backslash before a non-ASCII byte makes the lexer verify */
+			if (e == '\0' || IS_HIGHBIT_SET(e))
+				return -1;
+			if (e == '\'' &&
+				!(backslash_quote == BACKSLASH_QUOTE_ON ||
+				  (backslash_quote == BACKSLASH_QUOTE_SAFE_ENCODING &&
+				   !PG_ENCODING_IS_CLIENT_ONLY(pg_get_client_encoding()))))
+				return -1;		/* unsafe use of \' */
+			i += 2;
+			continue;
+		}
+		i++;
+	}
+}
+
+/*
+ * Return the length of the longest prefix of "s" that core_yylex() lexes
+ * without raising an error or emitting a message: "len" if that is all of
+ * it, otherwise the offset of the first token it might complain about.
+ *
+ * This follows scan.l's rules closely enough to agree with the lexer on
+ * where every token starts, and errs on the side of distrust: an escape it
+ * is not sure about makes it stop, never the lexer fail.
+ */
+static int
+lexable_prefix(const char *s, int len)
+{
+	bool		scs = standard_conforming_strings;
+	int			i = 0;
+
+	while (i < len)
+	{
+		unsigned char c = (unsigned char) s[i];
+		unsigned char c1 = (unsigned char) s[i + 1];
+		int			start = i;
+
+		if (IS_SPACE(c))
+		{
+			i++;
+			continue;
+		}
+		if (c == '-' && c1 == '-')
+		{
+			while (i < len && !IS_NEWLINE(s[i]))
+				i++;
+			continue;
+		}
+		if (c == '/' && c1 == '*')
+		{
+			int			depth = 0;
+
+			for (i += 2;; i++)
+			{
+				if (i >= len)
+					return start;	/* unterminated comment */
+				if (s[i] == '/' && s[i + 1] == '*')
+				{
+					depth++;
+					i++;
+				}
+				else if (s[i] == '*' && s[i + 1] == '/')
+				{
+					i++;
+					if (depth-- == 0)
+						break;
+				}
+			}
+			i++;
+			continue;
+		}
+
+		/* String constants, with the prefixes that may start them */
+		if (c == '\'')
+			i = scan_quoted(s, i + 1, !scs, true);
+		else if ((c == 'e' || c == 'E') && c1 == '\'')
+			i = scan_quoted(s, i + 2, true, true);
+		else if ((c == 'n' || c == 'N') && c1 == '\'')
+			i = scan_quoted(s, i + 2, !scs, true);
+		else if ((c == 'b' || c == 'B' || c == 'x' || c == 'X') && c1 == '\'')
+			i = scan_quoted(s, i + 2, false, false);
+		else if ((c == 'u' || c == 'U') && c1 == '&' && s[i + 2] == '\'')
+			i = scs ? scan_quoted(s, i + 3, false, true) : -1;
+		else if (c == '"' || ((c == 'u' || c == 'U') && c1 == '&' &&
+							  s[i + 2] == '"'))
+		{
+			/*
+			 * Quoted identifier: none may be empty, and a "..." one long
+			 * enough to be truncated draws a NOTICE (U&"..." ones are
+			 * truncated by the grammar, not the lexer).
+			 */
+			bool		plain = (c == '"');
+			int			n = 0;
+
+			for (i += plain ? 1 : 3;; i++)
+			{
+				if (s[i] == '\0')
+					return start;
+				if (s[i] == '"')
+				{
+					if (s[i + 1] != '"')
+						break;
+					i++;
+				}
+				n++;
+			}
+			if (n == 0 || (plain && n >= NAMEDATALEN))
+				return start;
+			i++;
+			continue;
+		}
+		else if (c == '$')
+		{
+			if (IS_DIGIT(c1))
+			{
+				/* parameter; "$1abc" is trailing junk */
+				for (i++; IS_DIGIT(s[i]); i++)
+					;
+				if (IS_IDENT_START((unsigned char) s[i]))
+					return start;
+				continue;
+			}
+			if (c1 == '$' || IS_IDENT_START(c1))
+			{
+				int			j = i + 1;
+
+				if (c1 != '$')
+					while (IS_DOLQ_CONT((unsigned char) s[j]))
+						j++;
+				if (s[j] == '$')
+				{
+					/* dollar quote: its body ends at the first $tag$ */
+					char	   *tag = pnstrdup(s + i, j + 1 - i);
+					const char *close = strstr(s + j + 1, tag);
+
+					if (close == NULL)
+						return start;
+					i = (close - s) + strlen(tag);
+					pfree(tag);
+					continue;
+				}
+			}
+			i++;				/* a lone "$" */
+			continue;
+		}
+		else if (IS_IDENT_START(c))
+		{
+			/* longer identifiers are truncated with a NOTICE */
+			for (i++; IS_IDENT_CONT((unsigned char) s[i]); i++)
+				;
+			if (i - start >= NAMEDATALEN)
+				return start;
+			continue;
+		}
+		else if (IS_DIGIT(c) || (c == '.' && IS_DIGIT(c1)))
+		{
+			for (; IS_DIGIT(s[i]); i++)
+				;
+			if (s[i] == '.' && s[i + 1] == '.')
+				continue;		/* "1..": an integer, then ".." */
+			if (s[i] == '.')
+				for (i++; IS_DIGIT(s[i]); i++)
+					;
+			if (IS_IDENT_START((unsigned char) s[i]))
+			{
+				/*
+				 * A letter after the digits is trailing junk, unless it
+				 * starts an exponent that the {real} rule matches at least as
+				 * far as {integer_junk} or {decimal_junk} would: "1e5" is a
+				 * number, "1e5$x" and "1e+5x" are junk.
+				 */
+				int			idlen = 1;
+				int			explen = 0;
+				bool		sign = false;
+
+				while (IS_IDENT_CONT((unsigned char) s[i + idlen]))
+					idlen++;
+				if (s[i] == 'e' || s[i] == 'E')
+				{
+					sign = (s[i + 1] == '+' || s[i + 1] == '-');
+					explen = sign ? 2 : 1;
+					if (!IS_DIGIT(s[i + explen]))
+						return start;
+					while (IS_DIGIT(s[i + explen]))
+						explen++;
+				}
+				if (explen == 0 || (!sign && idlen > explen))
+					return start;
+				i += explen;
+				if (IS_IDENT_START((unsigned char) s[i]))
+					return start;
+			}
+			continue;
+		}
+		else if (c == '.' && c1 == '.')
+		{
+			i += 2;
+			continue;
+		}
+		else if (IS_OP_CHAR(c))
+		{
+			/* an operator ends where a comment starts */
+			for (; IS_OP_CHAR(s[i]); i++)
+				if ((s[i] == '/' && s[i + 1] == '*') ||
+					(s[i] == '-' && s[i + 1] == '-'))
+					break;
+			if (i - start >= NAMEDATALEN)
+				return start;	/* operator too long */
+			continue;
+		}
+		else
+		{
+			i++;
+			continue;
+		}
+
+		/* string constants land here */
+		if (i < 0)
+			return start;
+	}
+	return len;
+}
+
+static void
+add_token(RedactState *st, int tok, int start, int end, const char *str)
+{
+	if (st->ntokens == st->maxtokens)
+	{
+		st->maxtokens = st->maxtokens ? st->maxtokens * 2 : 64;
+		st->tokens = st->tokens
+			? repalloc(st->tokens, st->maxtokens * sizeof(RedactToken))
+			: palloc(st->maxtokens * sizeof(RedactToken));
+	}
+	st->tokens[st->ntokens].tok = tok;
+	st->tokens[st->ntokens].start = start;
+	st->tokens[st->ntokens].end = end;
+	st->tokens[st->ntokens].str = str;
+	st->ntokens++;
+}
+
+/*
+ * Keyword tokens follow the lexer's other tokens in gram.h; core_yylex()
+ * never returns the grammar-only tokens that come after the keywords.
+ */
+static inline bool
+is_keyword(int tok)
+{
+	return tok > NOT_EQUALS;
+}
+
+/*
+ * Cut st->sql into tokens with the server's lexer, as far as it can be
+ * lexed without complaint (see lexable_prefix).
+ *
+ * A token's end is found as pg_stat_statements finds it: core_yylex()
+ * leaves a '\0' just past the token it returns in its copy of the text.
+ */
+static void
+lex_text(RedactState *st)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			lexable = lexable_prefix(st->sql, st->len);
+	char	   *prefix = pnstrdup(st->sql, lexable);
+
+	st->lexed = lexable;
+	st->truncated = (lexable < st->len);
+
+	PG_TRY();
+	{
+		core_yy_extra_type yyextra;
+		core_yyscan_t yyscanner;
+		core_YYSTYPE yylval;
+		YYLTYPE		yylloc;
+		int			tok;
+
+		yyscanner = scanner_init(prefix, &yyextra, &ScanKeywords,
+								 ScanKeywordTokens);
+		/* the server warns once, when it runs the statement */
+		yyextra.escape_string_warning = false;
+
+		while ((tok = core_yylex(&yylval, &yylloc, yyscanner)) != 0)
+		{
+			const char *str = NULL;
+
+			if (tok == IDENT || tok == UIDENT || tok == SCONST ||
+				tok == USCONST)
+				str = yylval.str;
+			else if (is_keyword(tok))
+				str = yylval.keyword;
+			add_token(st, tok, yylloc,
+					  yylloc + strlen(yyextra.scanbuf + yylloc), str);
+		}
+		scanner_finish(yyscanner);
+	}
+	PG_CATCH();
+	{
+		/*
+		 * lexable_prefix() should have kept us from getting here.  Treat the
+		 * error as the end of what could be lexed.
+		 */
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		st->truncated = true;
+		st->lexed = st->ntokens > 0 ? st->tokens[st->ntokens - 1].end : 0;
+	}
+	PG_END_TRY();
+}
+
+static void
+add_edit(RedactState *st, int start, int end, const char *replacement)
+{
+	Assert(st->nedits == 0 || st->edits[st->nedits - 1].end <= start);
+
+	if (st->nedits == st->maxedits)
+	{
+		st->maxedits = st->maxedits ? st->maxedits * 2 : 8;
+		st->edits = st->edits
+			? repalloc(st->edits, st->maxedits * sizeof(RedactEdit))
+			: palloc(st->maxedits * sizeof(RedactEdit));
+	}
+	st->edits[st->nedits].start = start;
+	st->edits[st->nedits].end = end;
+	st->edits[st->nedits].replacement = replacement;
+	st->nedits++;
+}
+
+/*
+ * Replace text[start, end) by the mask.  Earlier edits that reach into the
+ * stretch are dropped and the stretch grows to cover them.
+ */
+static void
+mask_span(RedactState *st, int start, int end)
+{
+	while (st->nedits > 0 && st->edits[st->nedits - 1].end > start)
+	{
+		st->nedits--;
+		start = Min(start, st->edits[st->nedits].start);
+	}
+	if (start < end)
+		add_edit(st, start, end, QUOTED_MASK);
+	if (end >= st->len)
+		st->masked_to_end = true;
+}
+
+/*
+ * Mask from offset "from" to the end of the text, comments included, and
+ * return ntokens to end the scan.
+ */
+static int
+mask_to_end(RedactState *st, int from)
+{
+	/* keep the space after the last good token, for legibility */
+	if (from < st->len && IS_SPACE(st->sql[from]))
+		from++;
+	mask_span(st, from, st->len);
+	return st->ntokens;
+}
+
+/*
+ * Does a CREATE or ALTER USER MAPPING statement start at token i?  A text
+ * that stops right after "ALTER USER MAPPING" counts: the statement may be
+ * cut short, and nothing is lost by treating it as one.
+ */
+static bool
+starts_user_mapping(RedactState *st, int i)
+{
+	RedactToken *t = st->tokens;
+
+	if (i + 2 >= st->ntokens || t[i + 1].tok != USER || t[i + 2].tok != MAPPING)
+		return false;
+	if (i + 3 >= st->ntokens)
+		return true;
+	return t[i + 3].tok == FOR || (t[i].tok == CREATE && t[i + 3].tok == IF_P);
+}
+
+/*
+ * Decode a U&'...' or U&"..." body as the grammar does (str_udeescape in
+ * parser.c), or return NULL where the server would raise an error.  Code
+ * points outside ASCII are converted only to UTF-8: conversion to other
+ * server encodings can fail with an error.
+ */
+static char *
+decode_unicode_escapes(const char *str, char escape)
+{
+	StringInfoData buf;
+	pg_wchar	pair_first = 0;
+	const char *in = str;
+
+	initStringInfo(&buf);
+	while (*in)
+	{
+		pg_wchar	c;
+
+		if (*in != escape)
+		{
+			if (pair_first)
+				return NULL;
+			appendStringInfoChar(&buf, *in++);
+			continue;
+		}
+		if (in[1] == escape)
+		{
+			if (pair_first)
+				return NULL;
+			appendStringInfoChar(&buf, escape);
+			in += 2;
+			continue;
+		}
+		if (in[1] == '+')
+		{
+			if (!parse_hex(in + 2, 6, &c))
+				return NULL;
+			in += 8;
+		}
+		else
+		{
+			if (!parse_hex(in + 1, 4, &c))
+				return NULL;
+			in += 5;
+		}
+		if (!is_valid_unicode_codepoint(c))
+			return NULL;
+		if (pair_first)
+		{
+			if (!is_utf16_surrogate_second(c))
+				return NULL;
+			c = surrogate_pair_to_codepoint(pair_first, c);
+			pair_first = 0;
+		}
+		else if (is_utf16_surrogate_second(c))
+			return NULL;
+		if (is_utf16_surrogate_first(c))
+		{
+			pair_first = c;
+			continue;
+		}
+		if (c <= 0x7F)
+			appendStringInfoChar(&buf, (char) c);
+		else if (GetDatabaseEncoding() == PG_UTF8)
+		{
+			unsigned char utf8[MAX_UNICODE_EQUIVALENT_STRING + 1];
+
+			unicode_to_utf8(c, utf8);
+			appendBinaryStringInfo(&buf, (char *) utf8, pg_utf_mblen(utf8));
+		}
+		else
+			return NULL;
+	}
+	if (pair_first)
+		return NULL;
+	return buf.data;
+}
+
+/*
+ * If token i is UESCAPE followed by a valid escape character, set *escape
+ * and return the index past the clause; if there is no UESCAPE, return i;
+ * if the clause is malformed, return -1.
+ */
+static int
+uescape_clause(RedactState *st, int i, char *escape)
+{
+	RedactToken *t = st->tokens;
+	const char *e;
+
+	*escape = '\\';
+	if (i >= st->ntokens || t[i].tok != UESCAPE)
+		return i;
+	if (i + 1 >= st->ntokens || t[i + 1].tok != SCONST)
+		return -1;
+	e = t[i + 1].str;
+	/* check_uescapechar() in parser.c */
+	if (strlen(e) != 1 || isxdigit((unsigned char) e[0]) || e[0] == '+' ||
+		e[0] == '\'' || e[0] == '"' || IS_SPACE(e[0]))
+		return -1;
+	*escape = e[0];
+	return i + 2;
+}
+
+/*
+ * Accept a role, server or option name at token i: an identifier, a
+ * keyword, or U&"..." with an optional UESCAPE clause.  Return the index
+ * past it, or i if there is none.  *name, if wanted, gets the name the
+ * grammar would see, or NULL if it cannot be decoded.
+ */
+static int
+accept_name(RedactState *st, int i, const char **name)
+{
+	RedactToken *t = st->tokens;
+	char		escape;
+	int			next;
+
+	if (i >= st->ntokens)
+		return i;
+	if (t[i].tok == IDENT || is_keyword(t[i].tok))
+	{
+		if (name)
+			*name = t[i].str;
+		return i + 1;
+	}
+	if (t[i].tok != UIDENT)
+		return i;
+	next = uescape_clause(st, i + 1, &escape);
+	if (next < 0)
+		return i;
+	if (name)
+	{
+		char	   *decoded = decode_unicode_escapes(t[i].str, escape);
+
+		/* the grammar truncates a decoded identifier, as any other */
+		if (decoded && strlen(decoded) >= NAMEDATALEN)
+			decoded[pg_mbcliplen(decoded, strlen(decoded), NAMEDATALEN - 1)] = '\0';
+		*name = decoded;
+	}
+	return next;
+}
+
+/*
+ * Accept a string constant at token i: SCONST, or USCONST with an optional
+ * UESCAPE clause.  Return the index past it, or i if there is none.
+ */
+static int
+accept_string(RedactState *st, int i)
+{
+	char		escape;
+	int			next;
+
+	if (i >= st->ntokens)
+		return i;
+	if (st->tokens[i].tok == SCONST)
+		return i + 1;
+	if (st->tokens[i].tok != USCONST)
+		return i;
+	next = uescape_clause(st, i + 1, &escape);
+	return next < 0 ? i : next;
+}
+
+/*
+ * Write "value" as a dollar-quoted constant, reusing the original's "tag"
+ * ("$...$") if the value does not end the quote early.
+ */
+static char *
+dollar_quote(const char *value, const char *tag)
+{
+	char	   *candidate = pstrdup(tag);
+
+	for (int n = 0;; n++)
+	{
+		char	   *quoted = psprintf("%s%s%s", candidate, value, candidate);
+		const char *body = quoted + strlen(candidate);
+
+		/* the lexer ends the body at the first occurrence of the tag */
+		if (strstr(body, candidate) == body + strlen(value))
+			return quoted;
+		pfree(quoted);
+		pfree(candidate);
+		candidate = n == 0 ? pstrdup("$redacted$") : psprintf("$redacted%d$", n);
+	}
+}
+
+/*
+ * Write "value" as a string constant that the lexer would read back as
+ * "value", in the form of the original constant at raw[0, rawlen).
+ */
+static char *
+requote(const char *raw, int rawlen, const char *value)
+{
+	StringInfoData buf;
+	bool		escapes;
+
+	if (raw[0] == '$')
+	{
+		const char *close = memchr(raw + 1, '$', rawlen - 1);
+		char	   *tag = pnstrdup(raw, close - raw + 1);
+
+		return dollar_quote(value, tag);
+	}
+
+	/* with standard_conforming_strings off, '...' reads escapes too */
+	escapes = !standard_conforming_strings && strchr(value, '\\') != NULL;
+	initStringInfo(&buf);
+	if (escapes)
+		appendStringInfoChar(&buf, 'E');
+	appendStringInfoChar(&buf, '\'');
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == '\'' || (*p == '\\' && escapes))
+			appendStringInfoChar(&buf, *p);
+		appendStringInfoChar(&buf, *p);
+	}
+	appendStringInfoChar(&buf, '\'');
+	return buf.data;
+}
+
+/*
+ * Redact the string constant at token i (with its UESCAPE clause) and
+ * return the index past it.  If its value needed the fail-closed rule, the
+ * rest of the text is masked too (see the file header), unless the
+ * constant is an option value of a user-mapping statement, a place that
+ * leaves no room for a template's arguments.
+ */
+static int
+redact_constant(RedactState *st, int i, bool option_value)
+{
+	RedactToken *t = &st->tokens[i];
+	int			next = i + 1;
+	int			end = t->end;
+	char	   *value = (char *) t->str;
+	bool		failed_closed = false;
+
+	if (t->tok == USCONST)
+	{
+		char		escape;
+
+		next = uescape_clause(st, i + 1, &escape);
+		if (next < 0)
+		{
+			next = i + 2;		/* the UESCAPE keyword */
+			value = NULL;
+		}
+		else
+			value = decode_unicode_escapes(t->str, escape);
+		end = st->tokens[next - 1].end;
+	}
+
+	if (value != NULL && !usermap_redact_needed(value))
+		return next;
+
+	if (value == NULL || st->depth >= REDACT_MAX_DEPTH)
+	{
+		/* the server cannot read it, or we may not look: mask it all */
+		mask_span(st, t->start, end);
+		failed_closed = true;
+	}
+	else
+	{
+		char	   *redacted = redact_text(value, st->depth + 1, &failed_closed);
+
+		if (redacted != NULL)
+			add_edit(st, t->start, end,
+					 requote(st->sql + t->start, t->end - t->start, redacted));
+	}
+
+	if (failed_closed && !option_value)
+		return mask_to_end(st, end);
+	return next;
+}
+
+/*
+ * The fail-closed rule, for a user-mapping statement that stopped following
+ * the grammar: mask from offset "from" to the end of the text.
+ *
+ * The grammar accepts no statement this code rejects, so the text holding
+ * it is a syntax error and was not run; a ";" after the failure may just as
+ * well be a typo inside the statement as its end, so the mask runs on to
+ * the end of the text, taking comments and later statements with it.
+ * Return ntokens, to end the scan.
+ */
+static int
+fail_closed(RedactState *st, int from)
+{
+	st->failed_closed = true;
+	return mask_to_end(st, from);
+}
+
+/* Is token i the end of a statement (";" or the end of a lexed text)? */
+static inline bool
+at_statement_end(RedactState *st, int i)
+{
+	if (i >= st->ntokens)
+		return !st->truncated;
+	return st->tokens[i].tok == ';';
+}
+
+/*
+ * Redact the CREATE or ALTER USER MAPPING statement starting at token i,
+ * and return the index of the token after it.
+ *
+ * Should the statement stop following the grammar, everything after
+ * MAPPING is masked, or, once the option list has begun, everything after
+ * its parenthesis: a mistyped quote in a name or value can swallow or
+ * expose any of what follows, but nothing before.
+ */
+static int
+redact_statement(RedactState *st, int i)
+{
+	RedactToken *t = st->tokens;
+	int			n = st->ntokens;
+	int			j = i + 3;
+	int			k;
+	int			from = t[i + 2].end;
+
+	if (t[i].tok == CREATE && j < n && t[j].tok == IF_P)
+	{
+		if (j + 2 >= n || t[j + 1].tok != NOT || t[j + 2].tok != EXISTS)
+			return fail_closed(st, from);
+		j += 3;
+	}
+	if (j >= n || t[j].tok != FOR)
+		return fail_closed(st, from);
+	j++;
+	if ((k = accept_name(st, j, NULL)) == j)
+		return fail_closed(st, from);
+	j = k;
+	if (j >= n || t[j].tok != SERVER)
+		return fail_closed(st, from);
+	j++;
+	if ((k = accept_name(st, j, NULL)) == j)
+		return fail_closed(st, from);
+	j = k;
+
+	/*
+	 * CREATE may end here.  ALTER may not, and neither may a statement whose
+	 * options come after a stray ";".
+	 */
+	if (at_statement_end(st, j) && t[i].tok == CREATE &&
+		!(j + 1 < n && t[j + 1].tok == OPTIONS))
+		return j;
+	if (j >= n || t[j].tok != OPTIONS || j + 1 >= n || t[j + 1].tok != '(')
+		return fail_closed(st, from);
+	from = t[j + 1].end;
+	j += 2;
+
+	for (;;)
+	{
+		const char *name = NULL;
+		bool		drop = false;
+		bool		suspect;
+
+		/* "SET 'x'" is an option named set; "SET x 'y'" an action */
+		if (j + 1 < n &&
+			(t[j].tok == ADD_P || t[j].tok == SET || t[j].tok == DROP) &&
+			t[j + 1].tok != SCONST && t[j + 1].tok != USCONST)
+		{
+			drop = (t[j].tok == DROP);
+			j++;
+		}
+
+		/*
+		 * An option named add, set or drop is an action whose option name was
+		 * left out, and an undecodable name may be a secret's: their values
+		 * are masked too.
+		 */
+		suspect = (j < n && (t[j].tok == ADD_P || t[j].tok == SET ||
+							 t[j].tok == DROP));
+		if ((k = accept_name(st, j, &name)) == j)
+			return fail_closed(st, from);
+		j = k;
+		if (!drop)
+		{
+			if ((k = accept_string(st, j)) == j)
+				return fail_closed(st, from);
+
+			if (suspect || name == NULL || usermap_is_secret_option(name))
+				add_edit(st, t[j].start, t[k - 1].end, QUOTED_MASK);
+			else
+				redact_constant(st, j, true);
+			j = k;
+		}
+		if (j < n && t[j].tok == ',')
+			j++;
+		else if (j < n && t[j].tok == ')')
+			break;
+		else
+			return fail_closed(st, from);
+	}
+	j++;
+	if (!at_statement_end(st, j))
+		return fail_closed(st, from);
+	return j;
+}
+
+/*
+ * Would a quote at offset "to" continue a string constant ending at offset
+ * "from"?  It would if only whitespace holding a newline lies between.
+ */
+static bool
+gap_continues_string(const char *sql, int from, int to)
+{
+	char	   *gap = psprintf("%.*s'", to - from, sql + from);
+	bool		result = (quote_continuation(gap) == gap + strlen(gap));
+
+	pfree(gap);
+	return result;
+}
+
+/*
+ * Build the text with st->edits applied.
+ *
+ * A replacement must not fuse with its neighbours, which the original's
+ * token boundaries kept apart: a quote right after a quote, or after a
+ * string constant and a line break, would continue that string; a letter
+ * after a letter would lengthen an identifier.  Where the replacement would
+ * fuse, a space or an empty comment keeps the boundary.
+ */
+static char *
+apply_edits(RedactState *st)
+{
+	StringInfoData buf;
+	int			pos = 0;
+	int			prev_token = -1;
+	int			prev_edit_end = -1;
+	bool		prev_edit_quote = false;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < st->nedits; i++)
+	{
+		RedactEdit *e = &st->edits[i];
+		const char *r = e->replacement;
+		bool		ends_quote = (r[strlen(r) - 1] == '\'');
+
+		appendBinaryStringInfo(&buf, st->sql + pos, e->start - pos);
+
+		/* the last token before the edit, and whether it ends in a quote */
+		while (prev_token + 1 < st->ntokens &&
+			   st->tokens[prev_token + 1].end <= e->start)
+			prev_token++;
+		if (r[0] == '\'' && prev_token >= 0)
+		{
+			RedactToken *t = &st->tokens[prev_token];
+			bool		quote;
+
+			if (t->end == prev_edit_end)
+				quote = prev_edit_quote;
+			else
+				quote = (st->sql[t->end - 1] == '\'' &&
+						 st->sql[t->start] != '$');
+			if (quote && gap_continues_string(st->sql, t->end, e->start))
+				appendStringInfoString(&buf, "/**/");
+		}
+		if (buf.len > 0)
+		{
+			unsigned char prev = (unsigned char) buf.data[buf.len - 1];
+
+			if ((prev == '\'' && r[0] == '\'') ||
+				(IS_IDENT_CONT(prev) && IS_IDENT_CONT((unsigned char) r[0])))
+				appendStringInfoChar(&buf, ' ');
+		}
+		appendStringInfoString(&buf, r);
+		if (ends_quote && (st->sql[e->end] == '\'' ||
+						   quote_continuation(st->sql + e->end) != NULL))
+			appendStringInfoString(&buf, "/**/");
+		pos = e->end;
+		prev_edit_end = e->end;
+		prev_edit_quote = ends_quote;
+	}
+	appendStringInfoString(&buf, st->sql + pos);
+	return buf.data;
+}
+
+/*
+ * Redact "sql", a query (depth 0) or a constant's decoded value.  Return
+ * the redacted text, or NULL if nothing changed.  *failed_closed tells
+ * whether a statement in it had to be masked by the fail-closed rule.
+ */
+static char *
+redact_text(const char *sql, int depth, bool *failed_closed)
+{
+	RedactState st;
+	int			i = 0;
+
+	memset(&st, 0, sizeof(st));
+	st.sql = sql;
+	st.len = strlen(sql);
+	st.depth = depth;
+
+	lex_text(&st);
+
+	while (i < st.ntokens)
+	{
+		int			tok = st.tokens[i].tok;
+
+		if ((tok == CREATE || tok == ALTER) && starts_user_mapping(&st, i))
+			i = redact_statement(&st, i);
+		else if (tok == SCONST || tok == USCONST)
+			i = redact_constant(&st, i, false);
+		else
+			i++;
+	}
+
+	if (st.truncated && !st.masked_to_end &&
+		rest_may_hide_statement(sql, sql + st.lexed))
+	{
+		st.failed_closed = true;
+		mask_span(&st, st.lexed, st.len);
+	}
+
+	*failed_closed = st.failed_closed;
+	return st.nedits > 0 ? apply_edits(&st) : NULL;
+}
+
+/*
+ * Return a palloc'd copy of "text" with the value of every secret option
+ * in every CREATE / ALTER USER MAPPING statement replaced by the quoted
+ * mask, or NULL if nothing had to change.
+ *
+ * Raises no error and emits no message for any text (see the file header),
+ * so it may be called while an error is being reported.  The work is done
+ * in a memory context of its own.
+ */
 char *
 usermap_redact(const char *text)
 {
-	return NULL;
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+	char	   *redacted;
+	char	   *result = NULL;
+	bool		failed_closed;
+
+	if (text == NULL || !usermap_redact_needed(text))
+		return NULL;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "usermap redact",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	redacted = redact_text(text, 0, &failed_closed);
+	MemoryContextSwitchTo(oldcxt);
+	if (redacted != NULL)
+		result = pstrdup(redacted);
+	MemoryContextDelete(cxt);
+	return result;
 }
 
 PG_FUNCTION_INFO_V1(usermap_redact_sql);
 
+/*
+ * usermap.redact(query text) returns text
+ *
+ * The query with its secrets masked, whatever usermap.redact says: the
+ * function exists to show what usermap writes.
+ */
 Datum
 usermap_redact_sql(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(PG_GETARG_TEXT_PP(0));
+	text	   *query = PG_GETARG_TEXT_PP(0);
+	char	   *redacted = usermap_redact(text_to_cstring(query));
+
+	if (redacted == NULL)
+		PG_RETURN_TEXT_P(query);
+	PG_RETURN_TEXT_P(cstring_to_text(redacted));
 }

@@ -1,0 +1,261 @@
+CREATE EXTENSION usermap;
+--
+-- usermap.redact(): the value of every secret option in CREATE and ALTER
+-- USER MAPPING statements becomes '********'; everything else is kept byte
+-- for byte.  Each query shows the redacted text, or "(unchanged)".
+--
+SET client_min_messages = notice;
+CREATE FUNCTION regress_um_redacted(q text) RETURNS text
+LANGUAGE sql AS $f$
+  SELECT CASE WHEN usermap.redact(q) = q THEN '(unchanged)'
+              ELSE usermap.redact(q) END
+$f$;
+\pset tuples_only on
+\pset format unaligned
+
+--
+-- Statements, option actions and names
+--
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (user 'bob', password 'secret')$q$);
+SELECT regress_um_redacted($q$CREATE USER MAPPING IF NOT EXISTS FOR PUBLIC SERVER s OPTIONS (password 'secret', sslpassword 'secret2')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR CURRENT_USER SERVER s OPTIONS (ADD password 'a', SET sslpassword 'b', DROP user, SET user 'carol')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR USER SERVER s OPTIONS (password 'a')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR "Bob Smith" SERVER "My Server" OPTIONS (SET password 'a')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR "public" SERVER s OPTIONS (SET password 'a')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR CURRENT_ROLE SERVER s OPTIONS (SET password 'a')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR SESSION_USER SERVER s OPTIONS (SET password 'a')$q$);
+-- Role and server names that are keywords of the statement itself.
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR server SERVER options OPTIONS (password 'a')$q$);
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR mapping SERVER mapping OPTIONS (password 'a')$q$);
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR "for" SERVER "server" OPTIONS (password 'a')$q$);
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR U&"b\006fb" SERVER U&"s!0031" UESCAPE '!' OPTIONS (password 'a')$q$);
+-- Option names: keywords (PASSWORD unreserved, USER reserved), any case,
+-- quoted names kept as written, Unicode-escaped names decoded.
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (PASSWORD 'a', Password 'b', "password" 'c', "Password" 'd', USER 'e')$q$);
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (U&"pass\0077ord" 'a', U&"pass!0077ord" UESCAPE '!' 'b')$q$);
+-- An option named set (or add, drop) is an action missing its option name:
+-- its value is masked too.  DROP takes no value.
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET 'a', ADD $$b$$, DROP password)$q$);
+-- No options, or DROP: nothing to mask.
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s$q$);
+SELECT regress_um_redacted($q$DROP USER MAPPING IF EXISTS FOR bob SERVER s$q$);
+
+--
+-- Every form of string constant; the mask replaces the whole constant,
+-- including a UESCAPE clause.
+--
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (password 'it''s', user 'it''s')$q$);
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (password E'it\'s \\ \x41\n', user E'\x41')$q$);
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (password $$it's$$, sslpassword $pw$$$x$pw$, user $u$x$u$)$q$);
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (password U&'d\0061t\+000061', sslpassword U&'d!0061ta' UESCAPE '!', user U&'x')$q$);
+-- N'...' is not a string constant to the grammar here: a syntax error.
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (password N'national')$q$);
+-- A string continued on the next line is one constant.
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (password 'first'
+    'second' -- a comment between the parts
+  'third', user 'bob')$q$);
+-- A plain literal after UESCAPE '!' on the next line would continue '!',
+-- so the mask gets an empty comment in between.
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (U&"pass!0077ord" UESCAPE '!'
+E'secret')$q$);
+
+--
+-- Comments, whitespace and case are kept
+--
+SELECT regress_um_redacted($q$/* lead */ alter/*a*/user--b
+mapping	FOR/* nested /* comment */ still comment */bob
+SERVER s OPTIONS(SET/*c*/password/*d*/'x'/*e*/,sslpassword'y') -- trailing password 'z'
+$q$);
+SELECT regress_um_redacted($q$Create User Mapping For bob Server s Options (PassWord 'x')$q$);
+
+--
+-- Several statements in one text
+--
+SELECT regress_um_redacted($q$SELECT 'a;b'; CREATE USER MAPPING FOR bob SERVER s OPTIONS (password 'x;y'); SELECT 1;
+ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'z'); ALTER ROLE bob PASSWORD 'kept'$q$);
+
+--
+-- usermap.secret_options: exact, case-sensitive names
+--
+SET usermap.secret_options = 'password, Token';
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', TOKEN 'b', "token" 'c', "Token" 'd', U&"Tok\0065n" 'e', password 'f', sslpassword 'g')$q$);
+SET usermap.secret_options = 'user';
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (user 'a', "USER" 'b', password 'c')$q$);
+RESET usermap.secret_options;
+-- usermap.redact does not matter: the function always masks.
+SET usermap.redact = off;
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$q$);
+RESET usermap.redact;
+
+--
+-- Left alone: other statements, even with passwords
+--
+SELECT regress_um_redacted($q$ALTER ROLE bob PASSWORD 'x'$q$);
+SELECT regress_um_redacted($q$ALTER USER bob WITH PASSWORD 'x'$q$);
+-- "mapping" here is a role name: these are ALTER ROLE and CREATE ROLE.
+SELECT regress_um_redacted($q$ALTER USER mapping PASSWORD 'x'$q$);
+SELECT regress_um_redacted($q$CREATE USER mapping PASSWORD 'x'$q$);
+SELECT regress_um_redacted($q$CREATE SERVER mapping FOREIGN DATA WRAPPER w OPTIONS (password 'x')$q$);
+SELECT regress_um_redacted($q$ALTER SERVER s OPTIONS (SET password 'x'); ALTER FOREIGN DATA WRAPPER mapping OPTIONS (password 'x')$q$);
+SELECT regress_um_redacted($q$SELECT 'password', mapping FROM user_mapping WHERE password = 'x'$q$);
+SELECT regress_um_redacted($q$SELECT 'Don''t forget the mapping'$q$);
+SELECT regress_um_redacted($q$SELECT 'an unterminated note on the mapping$q$);
+-- A keyword cannot be split by a comment.
+SELECT regress_um_redacted($q$ALTER USER MAP/**/PING FOR bob SERVER s OPTIONS (SET password 'x')$q$);
+-- Comments are kept, even when they hold a statement.
+SELECT regress_um_redacted($q$-- ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')
+SELECT 1$q$);
+
+--
+-- String constants holding a statement are redacted too, whatever their
+-- quoting: their value may be executed.  Their replacement is a standard
+-- literal, or a dollar-quoted one if they were dollar-quoted.
+--
+SELECT regress_um_redacted($q$SELECT 'CREATE USER MAPPING FOR bob SERVER s OPTIONS (password ''x'')' AS ddl$q$);
+SELECT regress_um_redacted($q$SELECT E'CREATE USER \x4dAPPING FOR bob SERVER s OPTIONS (password \'x\')'$q$);
+SELECT regress_um_redacted($q$SELECT U&'CREATE USER \004dAPPING FOR bob SERVER s OPTIONS (password ''x'')'$q$);
+SELECT regress_um_redacted($q$SELECT 'CREATE USER MAP'
+'PING FOR bob SERVER s OPTIONS (password ''x'')'$q$);
+SELECT regress_um_redacted($q$SELECT $x$CREATE USER MAPPING FOR bob SERVER s OPTIONS (password 'x')$x$$q$);
+
+--
+-- DO blocks and function bodies
+--
+SELECT regress_um_redacted($q$DO $$
+BEGIN
+  EXECUTE 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password ''x'')';
+  IF true THEN
+    ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET sslpassword 'y');
+  END IF;
+END
+$$ LANGUAGE plpgsql;$q$);
+-- A body in a standard literal: quotes doubled twice over.
+SELECT regress_um_redacted($q$DO 'BEGIN EXECUTE ''ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password ''''x'''')''; END'$q$);
+SELECT regress_um_redacted($q$CREATE FUNCTION regress_um_f() RETURNS void LANGUAGE plpgsql AS $body$
+BEGIN
+  -- rotate the secret
+  EXECUTE 'CREATE USER MAPPING FOR bob SERVER s OPTIONS (user ''bob'', password ''it''''s'')';
+END
+$body$;$q$);
+SELECT regress_um_redacted($q$CREATE PROCEDURE regress_um_p() LANGUAGE sql AS $$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$$$q$);
+-- The new body would contain $$, so it gets another tag.
+SELECT regress_um_redacted($q$DO $$BEGIN EXECUTE E'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user ''\x24\x24'', SET password ''x'')'; END$$$q$);
+-- Statements built from a template: the template cannot be parsed to its
+-- end, and the rest of the text holding it (here the DO body), where the
+-- secret would be, is masked too.
+SELECT regress_um_redacted($q$DO $$BEGIN
+  EXECUTE format('ALTER USER MAPPING FOR %I SERVER s OPTIONS (SET password %L)', 'bob', 'x');
+  RAISE NOTICE 'done';
+END$$$q$);
+SELECT regress_um_redacted($q$DO $$BEGIN
+  RAISE NOTICE 'starting';
+  EXECUTE 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password ' || quote_literal('y') || ')';
+END$$$q$);
+-- Nesting: four levels of constants are looked into, the fifth is masked.
+SELECT regress_um_redacted($q$SELECT $a$SELECT $b$SELECT $c$SELECT $d$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$d$$c$$b$$a$$q$);
+SELECT regress_um_redacted($q$SELECT $a$SELECT $b$SELECT $c$SELECT $d$SELECT $e$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$e$$d$$c$$b$$a$$q$);
+
+--
+-- Malformed statements fail closed: from the option list (or from MAPPING,
+-- before the list) to the end of the text
+--
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x'; SELECT 1$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x' 'y'); SELECT 1$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user 'bob', password 42)$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x') garbage 'y'$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x', user 'y'$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS ( -- password 'x')$q$);
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s password 'x'$q$);
+SELECT regress_um_redacted($q$CREATE USER MAPPING IF EXISTS FOR bob SERVER s OPTIONS (password 'x')$q$);
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s; OPTIONS (password 'x')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s; SELECT 'x'$q$);
+-- Text the lexer would reject: unterminated constants, identifiers and
+-- comments, bad escapes, junk after numbers and parameters.
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'it's')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password $$x)$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER "s OPTIONS (SET password 'x')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x') /* unterminated$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password E'\u12x', user 'bob')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user 1abc, SET password 'x')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user $1abc, SET password 'x')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password U&'\0000')$q$);
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password U&'x' UESCAPE 'ab')$q$);
+-- Valid escapes are fine.
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password E'\u00e9\U0001F600', user E'\u00e9')$q$);
+-- An identifier long enough to be truncated would draw a NOTICE from the
+-- lexer: the text is not lexed from there on, and no NOTICE appears.
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER a_server_name_that_is_longer_than_sixty_three_bytes_so_it_is_truncated OPTIONS (SET password 'x')$q$);
+-- An unlexable rest outside a user-mapping statement is masked when it
+-- may hide one, and kept when it cannot.
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x'); SELECT 'unterminated$q$);
+SELECT regress_um_redacted($q$SELECT 1; SELECT 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password ''x'')$q$);
+-- A mistyped quote in EXECUTE's argument: the secret ends up outside the
+-- constant, and the rest of the DO body is masked.
+SELECT regress_um_redacted($q$DO $$BEGIN EXECUTE 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')'; END$$$q$);
+
+--
+-- standard_conforming_strings and backslash_quote are honoured; the lexer
+-- issues no warning
+--
+SET standard_conforming_strings = off;
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'it\'s', user 'a\\b')$q$);
+-- The redacted value holds a backslash: an E'' literal keeps it one.
+SELECT regress_um_redacted($q$SELECT 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user ''a\\\\b'', SET password ''x'')'$q$);
+-- U&'' is an error with standard_conforming_strings off.
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password U&'x')$q$);
+RESET standard_conforming_strings;
+SET backslash_quote = off;
+SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user 'bob', SET password E'it\'s')$q$);
+RESET backslash_quote;
+
+--
+-- A rewritten constant reads back as the redacted value of the original,
+-- and redacting twice changes nothing more
+--
+CREATE FUNCTION regress_um_reads_back(q text) RETURNS boolean
+LANGUAGE plpgsql AS $f$
+DECLARE
+  original text;
+  rewritten text;
+BEGIN
+  EXECUTE q INTO original;
+  EXECUTE usermap.redact(q) INTO rewritten;
+  RETURN rewritten = coalesce(usermap.redact(original), original)
+     AND usermap.redact(q) <> q;
+END
+$f$;
+SELECT regress_um_reads_back($q$SELECT 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password ''it''''s'')'$q$);
+SELECT regress_um_reads_back($q$SELECT E'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user ''\x24\x24'', SET password ''x'')'$q$);
+SELECT regress_um_reads_back($q$SELECT $$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user '$', SET password 'x')$$$q$);
+SELECT regress_um_reads_back($q$SELECT U&'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user ''!00e9'', SET password ''x'')' UESCAPE '!'$q$);
+SELECT regress_um_reads_back($q$SELECT 'ALTER USER MAPPING FOR bob SERVER s '
+  -- continued
+  'OPTIONS (SET password ''x'')'$q$);
+SELECT regress_um_reads_back($q$SELECT $a$SELECT $b$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$b$$a$$q$);
+SET standard_conforming_strings = off;
+SET escape_string_warning = off;
+SELECT regress_um_reads_back($q$SELECT 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user ''\\\\'', SET password ''x'')'$q$);
+RESET escape_string_warning;
+RESET standard_conforming_strings;
+SELECT q AS not_idempotent
+  FROM (VALUES
+    ($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (U&"pass!0077ord" UESCAPE '!'
+E'secret')$q$),
+    ($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x' 'y'); SELECT 1$q$),
+    ($q$DO $$BEGIN EXECUTE 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')'; END$$$q$),
+    ($q$DO $$BEGIN EXECUTE E'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user ''\x24\x24'', SET password ''x'')'; END$$$q$),
+    ($q$SELECT $a$SELECT $b$SELECT $c$SELECT $d$SELECT $e$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$e$$d$$c$$b$$a$$q$)
+  ) AS t(q)
+ WHERE usermap.redact(usermap.redact(q)) <> usermap.redact(q);
+
+--
+-- NULL in, NULL out; text with nothing to mask comes back as it was
+--
+SELECT usermap.redact(NULL) IS NULL AS null_in_null_out;
+SELECT regress_um_redacted($q$SELECT 1$q$);
+
+\pset tuples_only off
+\pset format aligned
+DROP FUNCTION regress_um_redacted(text);
+DROP FUNCTION regress_um_reads_back(text);
+DROP EXTENSION usermap;
