@@ -86,7 +86,8 @@ CREATE TABLE @extschema@.audit_log (
 	transaction_id xid8 NOT NULL
 );
 ALTER SEQUENCE @extschema@.audit_log_id_seq OWNED BY @extschema@.audit_log.id;
-CREATE INDEX audit_log_logged_at ON @extschema@.audit_log (logged_at);
+-- No index on logged_at: ids follow the order in which changes were made,
+-- so ORDER BY id is history order, and every index costs each change an insert.
 
 COMMENT ON TABLE @extschema@.audit_log IS
 'usermap: every CREATE, ALTER and DROP of a user mapping, secrets masked';
