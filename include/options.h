@@ -21,6 +21,7 @@
 #include "nodes/pg_list.h"
 
 extern List *usermap_options_decode(Datum array);
+extern ListCell *usermap_options_find(List *options, const char *name);
 extern List *usermap_options_apply(List *current, List *actions);
 extern Datum usermap_options_encode(List *options);
 extern void usermap_options_validate(Oid validator, Oid catalogId,

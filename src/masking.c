@@ -72,19 +72,13 @@ usermap_options_jsonb(List *options, bool reveal)
 	return JsonbValueToJsonb(result);
 }
 
+/* The option named "name" in "options", or NULL */
 static DefElem *
 find_option(List *options, const char *name)
 {
-	ListCell   *cell;
+	ListCell   *cell = usermap_options_find(options, name);
 
-	foreach(cell, options)
-	{
-		DefElem    *def = lfirst_node(DefElem, cell);
-
-		if (strcmp(def->defname, name) == 0)
-			return def;
-	}
-	return NULL;
+	return cell ? lfirst_node(DefElem, cell) : NULL;
 }
 
 /*

@@ -70,10 +70,11 @@ usermap_options_decode(Datum array)
 }
 
 /*
- * Return the cell of "options" whose name is "name", or NULL.
+ * Return the cell of "options" whose name is "name", or NULL.  Names are
+ * compared exactly, as the server compares them.
  */
-static ListCell *
-find_option(List *options, const char *name)
+ListCell *
+usermap_options_find(List *options, const char *name)
 {
 	ListCell   *cell;
 
@@ -105,7 +106,7 @@ usermap_options_apply(List *current, List *actions)
 	foreach(actcell, actions)
 	{
 		DefElem    *action = lfirst_node(DefElem, actcell);
-		ListCell   *cell = find_option(current, action->defname);
+		ListCell   *cell = usermap_options_find(current, action->defname);
 
 		switch (action->defaction)
 		{
