@@ -37,6 +37,7 @@ extern UserMappingStatement usermap_catalog_enter_statement(const char *query,
 															int location,
 															int length);
 extern void usermap_catalog_leave_statement(UserMappingStatement saved);
+extern bool usermap_recording_wanted(void);
 extern void usermap_record_change(UserMappingAction action, Oid umid,
 								  Oid umuser, Oid umserver,
 								  const char *servername,

@@ -487,8 +487,23 @@ log_unrecorded_change(const ChangeRecord *rec)
 }
 
 /*
+ * Is there anything to do with a change: record it, or log it?  Callers
+ * ask first, so that a database without the extension and without the LOG
+ * line pays nothing beyond this test (the per-backend cache makes it a few
+ * comparisons).
+ */
+bool
+usermap_recording_wanted(void)
+{
+	CatalogRelations rels;
+
+	return usermap_log_unrecorded || lookup_catalog_relations(&rels);
+}
+
+/*
  * Record one change to a user mapping.  "old_options" and "new_options"
- * are the option lists before and after (NIL where there is none).
+ * are the option lists before and after (NIL where there is none).  Only
+ * called when usermap_recording_wanted().
  */
 void
 usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
@@ -499,8 +514,7 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 	ChangeRecord rec;
 	bool		installed = lookup_catalog_relations(&rels);
 
-	if (!installed && !usermap_log_unrecorded)
-		return;
+	Assert(installed || usermap_log_unrecorded);
 
 	rec.action = action;
 	rec.umid = umid;
@@ -568,7 +582,7 @@ usermap_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		prev_object_access_hook(access, classId, objectId, subId, arg);
 
 	if (access == OAT_DROP && classId == UserMappingRelationId &&
-		usermap_enabled)
+		usermap_enabled && usermap_recording_wanted())
 		record_mapping_drop(objectId);
 }
 

@@ -189,8 +189,9 @@ usermap_create_mapping(CreateUserMappingStmt *stmt)
 
 	InvokeObjectPostCreateHook(UserMappingRelationId, umId, 0);
 
-	usermap_record_change(USERMAP_ACTION_CREATE, umId, useId, srv->serverid,
-						  srv->servername, NIL, options);
+	if (usermap_recording_wanted())
+		usermap_record_change(USERMAP_ACTION_CREATE, umId, useId,
+							  srv->serverid, srv->servername, NIL, options);
 
 	table_close(rel, RowExclusiveLock);
 
@@ -278,8 +279,10 @@ usermap_alter_mapping(AlterUserMappingStmt *stmt)
 
 	InvokeObjectPostAlterHook(UserMappingRelationId, umId, 0);
 
-	usermap_record_change(USERMAP_ACTION_ALTER, umId, useId, srv->serverid,
-						  srv->servername, old_options, new_options);
+	if (usermap_recording_wanted())
+		usermap_record_change(USERMAP_ACTION_ALTER, umId, useId,
+							  srv->serverid, srv->servername,
+							  old_options, new_options);
 
 	ObjectAddressSet(address, UserMappingRelationId, umId);
 
