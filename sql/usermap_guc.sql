@@ -24,9 +24,9 @@ SET usermap.enabld = off;
 CREATE FOREIGN DATA WRAPPER regress_um_fdw;
 CREATE SERVER regress_um_srv FOREIGN DATA WRAPPER regress_um_fdw;
 
--- The locks usermap takes show that it ran the statement: the server in
--- AccessShareLock, the (server, role) key in ExclusiveLock, and for ALTER
--- and DROP the mapping itself.
+-- The locks usermap takes show that it ran the statement: for CREATE the
+-- server in AccessShareLock and the (server, role) key in ExclusiveLock,
+-- for ALTER and DROP the mapping itself.
 CREATE VIEW regress_um_my_locks AS
   SELECT CASE WHEN l.locktype = 'userlock' THEN 'mapping key'
               ELSE l.classid::regclass::text END AS what,

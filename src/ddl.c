@@ -329,7 +329,6 @@ usermap_drop_mapping(DropUserMappingStmt *stmt)
 	{
 		usermap_check_privileges(useId, srv->serverid, srv->servername);
 
-		usermap_lock_mapping_key(srv->serverid, useId);
 		umId = usermap_lock_mapping(useId, srv->serverid, umId,
 									AccessExclusiveLock);
 		if (!OidIsValid(umId) && !server_still_exists(srv->serverid))

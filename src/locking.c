@@ -28,10 +28,11 @@
  *	 drop takes, whether DROP USER MAPPING, DROP OWNED BY or a cascade from
  *	 DROP SERVER.
  *
- * - DROP locks the key, so that a CREATE waits for a DROP in progress
- *	 instead of reporting a mapping that is about to vanish, then the
- *	 mapping's OID in AccessExclusiveLock, the lock performDeletion would
- *	 take anyway.
+ * - DROP locks the mapping's OID in AccessExclusiveLock, the lock
+ *	 performDeletion takes anyway, so it costs nothing extra.  It does not
+ *	 take the key lock: a CREATE racing a DROP in progress then reports the
+ *	 mapping as existing, as the server's own code does, which saves a lock
+ *	 on every DROP.
  *
  * After locking a mapping by OID, the key is looked up again: if another
  * transaction dropped and re-created the mapping while we waited, the key
