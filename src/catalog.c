@@ -264,7 +264,7 @@ current_statement_text(void)
 	const char *query = current_statement.query;
 	int			location = current_statement.location;
 	int			length = current_statement.length;
-	char	   *text;
+	char	   *stmt;
 	char	   *redacted;
 
 	if (query == NULL)
@@ -278,24 +278,24 @@ current_statement_text(void)
 	if (location >= 0 && location <= (int) strlen(query))
 	{
 		query += location;
-		text = length > 0 ? pnstrdup(query, length) : pstrdup(query);
+		stmt = length > 0 ? pnstrdup(query, length) : pstrdup(query);
 	}
 	else
-		text = pstrdup(query);
+		stmt = pstrdup(query);
 
 	/*
 	 * A statement's location in a multi-statement string starts right after
 	 * the previous semicolon; trim the blanks around it, as
 	 * pg_stat_statements does.
 	 */
-	while (isspace((unsigned char) *text))
-		text++;
-	for (char *end = text + strlen(text);
-		 end > text && isspace((unsigned char) end[-1]);)
+	while (isspace((unsigned char) *stmt))
+		stmt++;
+	for (char *end = stmt + strlen(stmt);
+		 end > stmt && isspace((unsigned char) end[-1]);)
 		*--end = '\0';
 
-	redacted = usermap_redact(text);
-	return redacted ? redacted : text;
+	redacted = usermap_redact(stmt);
+	return redacted ? redacted : stmt;
 }
 
 static Datum

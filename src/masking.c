@@ -119,8 +119,10 @@ usermap_any_secret(List *names)
 	ListCell   *cell;
 
 	foreach(cell, names)
+	{
 		if (usermap_is_secret_option((const char *) lfirst(cell)))
 			return true;
+	}
 	return false;
 }
 

@@ -109,6 +109,7 @@ usermap_mapping_meta_reattach(PG_FUNCTION_ARGS)
 	int			columns[3] = {META_UMID, META_UMUSER, META_UMSERVER};
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
+	Oid			delete_argtypes[1] = {OIDOID};
 	Datum		delete_args[1];
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
@@ -139,8 +140,9 @@ usermap_mapping_meta_reattach(PG_FUNCTION_ARGS)
 	/* The row arriving describes the mapping; it replaces whatever is there. */
 	SPI_connect();
 	delete_args[0] = ObjectIdGetDatum(target);
-	SPI_execute_with_args("DELETE FROM usermap.mapping_meta WHERE umid OPERATOR(pg_catalog.=) $1",
-						  1, (Oid[]) {OIDOID}, delete_args, NULL, false, 0);
+	if (SPI_execute_with_args("DELETE FROM usermap.mapping_meta WHERE umid OPERATOR(pg_catalog.=) $1",
+							  1, delete_argtypes, delete_args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "usermap_mapping_meta_reattach: could not delete the replaced metadata row");
 	SPI_finish();
 
 	values[0] = ObjectIdGetDatum(target);
