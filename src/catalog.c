@@ -81,46 +81,6 @@ static UserMappingStatement current_statement = {NULL, -1, 0};
 
 static object_access_hook_type prev_object_access_hook = NULL;
 
-/*
- * Columns of usermap.audit_log and usermap.mapping_meta, in the order
- * usermap--1.0.sql creates them.  check_columns() makes sure the installed
- * tables still have that shape before anything is written.
- */
-enum
-{
-	AUDIT_ID = 1,
-	AUDIT_LOGGED_AT,
-	AUDIT_ACTION,
-	AUDIT_SERVER_NAME,
-	AUDIT_USER_NAME,
-	AUDIT_OLD_OPTIONS,
-	AUDIT_NEW_OPTIONS,
-	AUDIT_CHANGED_OPTIONS,
-	AUDIT_SESSION_ROLE,
-	AUDIT_CURRENT_ROLE,
-	AUDIT_STATEMENT,
-	AUDIT_UMID,
-	AUDIT_TRANSACTION_ID,
-	AUDIT_NATTS = AUDIT_TRANSACTION_ID
-};
-
-enum
-{
-	META_UMID = 1,
-	META_UMUSER,
-	META_UMSERVER,
-	META_SERVER_NAME,
-	META_USER_NAME,
-	META_CREATED_AT,
-	META_CREATED_BY,
-	META_CREATED_AS,
-	META_MODIFIED_AT,
-	META_MODIFIED_BY,
-	META_MODIFIED_AS,
-	META_SECRET_CHANGED_AT,
-	META_NATTS = META_SECRET_CHANGED_AT
-};
-
 /* The catalog layer's relations in the current database */
 typedef struct CatalogRelations
 {

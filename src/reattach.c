@@ -37,14 +37,9 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-PG_FUNCTION_INFO_V1(usermap_mapping_meta_reattach);
+#include "catalog.h"
 
-/* mapping_meta's first five columns; see catalog.c */
-#define META_UMID		1
-#define META_UMUSER		2
-#define META_UMSERVER	3
-#define META_SERVER_NAME 4
-#define META_USER_NAME	5
+PG_FUNCTION_INFO_V1(usermap_mapping_meta_reattach);
 
 /*
  * OID of the live mapping the row's OIDs or names describe, or InvalidOid.
