@@ -16,6 +16,7 @@ OBJS = \
 	src/locking.o \
 	src/secrets.o \
 	src/redact.o \
+	src/hygiene.o \
 	src/masking.o \
 	src/catalog.o \
 	src/reattach.o

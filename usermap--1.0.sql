@@ -126,8 +126,9 @@ RETURNS text[]
 AS 'MODULE_PATHNAME', 'usermap_secret_option_names'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
--- Mask secret option values in SQL text.
-CREATE FUNCTION @extschema@.redact(query text)
+-- Mask secret option values in SQL text, or, with log_message, in a log
+-- message that may quote statements in double quotes.
+CREATE FUNCTION @extschema@.redact(query text, log_message boolean DEFAULT false)
 RETURNS text
 AS 'MODULE_PATHNAME', 'usermap_redact_sql'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;

@@ -36,4 +36,12 @@ extern bool usermap_redact_needed(const char *text);
  */
 extern char *usermap_redact(const char *text);
 
+/*
+ * The same for a log message, prose that may quote statements in double
+ * quotes (PL/pgSQL's error context, pgaudit's CSV field) where the SQL
+ * rules would not see them: such a statement is redacted from its first
+ * keyword, and ends at the closing quote.
+ */
+extern char *usermap_redact_message(const char *text);
+
 #endif							/* USERMAP_REDACT_H */

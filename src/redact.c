@@ -152,6 +152,7 @@ typedef struct RedactState
 	int			maxedits;
 	bool		masked_to_end;	/* an edit reaches the end of the text */
 	bool		failed_closed;	/* a statement had to be masked whole */
+	bool		in_quotes;		/* a statement quoted in a log message */
 } RedactState;
 
 static char *redact_text(const char *sql, int depth, bool *failed_closed);
@@ -1068,12 +1069,18 @@ fail_closed(RedactState *st, int from)
 	return mask_to_end(st, from);
 }
 
-/* Is token i the end of a statement (";" or the end of a lexed text)? */
+/*
+ * Is token i the end of a statement (";" or the end of a lexed text)?  A
+ * statement quoted in a log message also ends at the closing double quote,
+ * which the lexer sees as the start of a quoted identifier.
+ */
 static inline bool
 at_statement_end(RedactState *st, int i)
 {
 	if (i >= st->ntokens)
-		return !st->truncated;
+		return !st->truncated || (st->in_quotes && st->sql[st->lexed] == '"');
+	if (st->in_quotes && st->sql[st->tokens[i].start] == '"')
+		return true;
 	return st->tokens[i].tok == ';';
 }
 
@@ -1295,16 +1302,225 @@ redact_text(const char *sql, int depth, bool *failed_closed)
 }
 
 /*
- * Return a palloc'd copy of "text" with the value of every secret option
- * in every CREATE / ALTER USER MAPPING statement replaced by the quoted
- * mask, or NULL if nothing had to change.
+ * Log messages.
  *
- * Raises no error and emits no message for any text (see the file header),
- * so it may be called while an error is being reported.  The work is done
- * in a memory context of its own.
+ * A log message is prose that quotes SQL.  Most messages quote it bare, at
+ * the end ("statement: ...", "duration: ... statement: ..."), and the SQL
+ * rules above apply to the whole message.  Some put it in double quotes:
+ * PL/pgSQL's error context (SQL statement "..."), pgaudit's CSV field.  To
+ * the lexer that is a quoted identifier, or, once it is longer than a
+ * name, the start of unlexable text, and a secret inside would be kept or
+ * the rest of the message masked.  So a message is searched for statements
+ * the lexer cannot see, and each is redacted as SQL from its first keyword,
+ * with the closing double quote counting as the end of the statement: the
+ * quote may or may not be doubled inside, so where the statement does not
+ * end cleanly, the fail-closed rule masks the rest of the message.
  */
-char *
-usermap_redact(const char *text)
+
+/* At most this many quoted statements are followed in one message. */
+#define REDACT_MAX_QUOTED	16
+
+/* Skip whitespace and comments, which may separate keywords. */
+static const char *
+skip_blanks(const char *p)
+{
+	for (;;)
+	{
+		if (IS_SPACE(*p))
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && !IS_NEWLINE(*p))
+				p++;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			int			nesting = 1;	/* SQL comments nest */
+
+			p += 2;
+			while (*p && nesting > 0)
+			{
+				if (p[0] == '/' && p[1] == '*')
+					nesting++, p += 2;
+				else if (p[0] == '*' && p[1] == '/')
+					nesting--, p += 2;
+				else
+					p++;
+			}
+		}
+		else
+			return p;
+	}
+}
+
+/* Is the keyword "lower" at *p, as a whole word?  Then step past it. */
+static bool
+accept_word(const char **p, const char *lower)
+{
+	size_t		len = strlen(lower);
+
+	if (!ascii_prefix_ci(*p, lower) || IS_IDENT_CONT((unsigned char) (*p)[len]))
+		return false;
+	*p = skip_blanks(*p + len);
+	return true;
+}
+
+/*
+ * Does CREATE or ALTER USER MAPPING FOR (or IF) start at offset "at" of
+ * "text", as words, whatever the lexer makes of the text around it?
+ */
+static bool
+statement_spelled_at(const char *text, int at)
+{
+	const char *p = text + at;
+
+	if (at > 0 && IS_IDENT_CONT((unsigned char) text[at - 1]))
+		return false;
+	if (!accept_word(&p, "create") && !accept_word(&p, "alter"))
+		return false;
+	return accept_word(&p, "user") && accept_word(&p, "mapping") &&
+		(accept_word(&p, "for") || accept_word(&p, "if"));
+}
+
+/*
+ * The offset of the first user-mapping statement in "text" that the SQL
+ * rules would miss, or -1.  A statement is seen by them where its first
+ * keyword is a token, and inside a string constant, whose value they
+ * redact; one inside a quoted identifier, a comment or the unlexable rest
+ * is hidden.
+ */
+static int
+first_hidden_statement(const char *text)
+{
+	RedactState st;
+	int			i = 0;
+
+	memset(&st, 0, sizeof(st));
+	st.sql = text;
+	st.len = strlen(text);
+	lex_text(&st);
+
+	for (int at = 0; at < st.len; at++)
+	{
+		char		c = text[at] | 0x20;
+
+		if ((c != 'c' && c != 'a') || !statement_spelled_at(text, at))
+			continue;
+		if (at >= st.lexed)
+			return at;
+		while (i < st.ntokens && st.tokens[i].end <= at)
+			i++;
+		if (i < st.ntokens && st.tokens[i].start <= at)
+		{
+			RedactToken *t = &st.tokens[i];
+
+			if (t->start == at && (t->tok == CREATE || t->tok == ALTER))
+				continue;
+			if (t->tok == SCONST || t->tok == USCONST)
+				continue;
+		}
+		return at;
+	}
+	return -1;
+}
+
+static char *redact_message_text(const char *text, int quoted);
+
+/*
+ * Redact the statement that starts "sql", a stretch of a log message that
+ * begins with its first keyword, and what follows it in the message.
+ * "quoted" counts the quoted statements followed so far.
+ */
+static char *
+redact_quoted_statement(const char *sql, int quoted)
+{
+	RedactState st;
+	int			next;
+	int			rest;
+	bool		another = false;
+	char	   *redacted;
+
+	memset(&st, 0, sizeof(st));
+	st.sql = sql;
+	st.len = strlen(sql);
+	st.in_quotes = true;
+	lex_text(&st);
+
+	if (!starts_user_mapping(&st, 0))
+	{
+		mask_span(&st, 0, st.len);	/* cannot happen: the words lex */
+		return apply_edits(&st);
+	}
+
+	next = redact_statement(&st, 0);
+	if (st.masked_to_end)
+		return apply_edits(&st);
+
+	/*
+	 * The closing quote belongs to this statement's stretch; a statement
+	 * after a ";" is in the same stretch.
+	 */
+	rest = next < st.ntokens ? st.tokens[next].start : st.lexed;
+	if (sql[rest] == '"')
+		rest++;
+	else if (sql[rest] == ';')
+	{
+		int			after = skip_blanks(sql + rest + 1) - sql;
+
+		if (statement_spelled_at(sql, after))
+		{
+			rest = after;
+			another = true;
+		}
+	}
+
+	if (rest < st.len)
+	{
+		if (quoted + 1 >= REDACT_MAX_QUOTED)
+			redacted = QUOTED_MASK;
+		else if (another)
+			redacted = redact_quoted_statement(sql + rest, quoted + 1);
+		else
+			redacted = redact_message_text(sql + rest, quoted + 1);
+		if (redacted != NULL)
+			add_edit(&st, rest, st.len, redacted);
+	}
+	return st.nedits > 0 ? apply_edits(&st) : NULL;
+}
+
+/*
+ * Redact log message "text": the SQL rules, and the quoted statements they
+ * cannot see (see above).  Return NULL if nothing changed.
+ */
+static char *
+redact_message_text(const char *text, int quoted)
+{
+	bool		failed_closed;
+	int			at;
+	char	   *before;
+	char	   *redacted_before;
+	char	   *redacted_after;
+
+	if (!usermap_redact_needed(text))
+		return NULL;
+	if ((at = first_hidden_statement(text)) < 0)
+		return redact_text(text, 0, &failed_closed);
+
+	before = pnstrdup(text, at);
+	redacted_before = redact_text(before, 0, &failed_closed);
+	redacted_after = redact_quoted_statement(text + at, quoted);
+	if (redacted_before == NULL && redacted_after == NULL)
+		return NULL;
+	return psprintf("%s%s", redacted_before ? redacted_before : before,
+					redacted_after ? redacted_after : text + at);
+}
+
+/*
+ * Run "redact" on "text" in a memory context of its own, and return a copy
+ * of the result in the caller's context, or NULL.
+ */
+static char *
+redact_in_own_context(const char *text, bool message)
 {
 	MemoryContext cxt;
 	MemoryContext oldcxt;
@@ -1318,7 +1534,10 @@ usermap_redact(const char *text)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "usermap redact",
 								ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
-	redacted = redact_text(text, 0, &failed_closed);
+	if (message)
+		redacted = redact_message_text(text, 0);
+	else
+		redacted = redact_text(text, 0, &failed_closed);
 	MemoryContextSwitchTo(oldcxt);
 	if (redacted != NULL)
 		result = pstrdup(redacted);
@@ -1326,19 +1545,46 @@ usermap_redact(const char *text)
 	return result;
 }
 
+/*
+ * Return a palloc'd copy of "text" with the value of every secret option
+ * in every CREATE / ALTER USER MAPPING statement replaced by the quoted
+ * mask, or NULL if nothing had to change.
+ *
+ * Raises no error and emits no message for any text (see the file header),
+ * so it may be called while an error is being reported.  The work is done
+ * in a memory context of its own.
+ */
+char *
+usermap_redact(const char *text)
+{
+	return redact_in_own_context(text, false);
+}
+
+/*
+ * The same for a log message (see above), which may also quote statements
+ * in double quotes.
+ */
+char *
+usermap_redact_message(const char *text)
+{
+	return redact_in_own_context(text, true);
+}
+
 PG_FUNCTION_INFO_V1(usermap_redact_sql);
 
 /*
- * usermap.redact(query text) returns text
+ * usermap.redact(query text, log_message boolean) returns text
  *
- * The query with its secrets masked, whatever usermap.redact says: the
- * function exists to show what usermap writes.
+ * The query, or with log_message the log message, with its secrets
+ * masked, whatever usermap.redact says: the function exists to show what
+ * usermap writes.
  */
 Datum
 usermap_redact_sql(PG_FUNCTION_ARGS)
 {
 	text	   *query = PG_GETARG_TEXT_PP(0);
-	char	   *redacted = usermap_redact(text_to_cstring(query));
+	bool		message = PG_NARGS() > 1 && PG_GETARG_BOOL(1);
+	char	   *redacted = redact_in_own_context(text_to_cstring(query), message);
 
 	if (redacted == NULL)
 		PG_RETURN_TEXT_P(query);

@@ -8,7 +8,9 @@
  * hands them to execute.c; every other statement goes, untouched and
  * without any further work, to the previous hook or to
  * standard_ProcessUtility.  The object-access hook (catalog.c) records
- * mappings dropped by any statement.
+ * mappings dropped by any statement; the log, parse-analysis and outer
+ * ProcessUtility hooks of hygiene.c keep secrets out of the log,
+ * pg_stat_activity and other libraries.
  *
  * Portions Copyright (c) 2026, usermap developers
  *
@@ -26,6 +28,7 @@
 
 #include "catalog.h"
 #include "execute.h"
+#include "hygiene.h"
 #include "redact.h"
 #include "secrets.h"
 #include "usermap.h"
@@ -132,6 +135,7 @@ _PG_init(void)
 	ProcessUtility_hook = usermap_ProcessUtility;
 
 	usermap_catalog_install_hooks();
+	usermap_hygiene_install_hooks();
 }
 
 /*

@@ -1,0 +1,18 @@
+/*-------------------------------------------------------------------------
+ *
+ * hygiene.h
+ *		  Mask the secrets of user-mapping statements in the server log,
+ *		  pg_stat_activity and the text other libraries' hooks see.
+ *
+ * Portions Copyright (c) 2026, usermap developers
+ *
+ * include/hygiene.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef USERMAP_HYGIENE_H
+#define USERMAP_HYGIENE_H
+
+extern void usermap_hygiene_install_hooks(void);
+
+#endif							/* USERMAP_HYGIENE_H */

@@ -1,0 +1,414 @@
+/*-------------------------------------------------------------------------
+ *
+ * hygiene.c
+ *		  Keep the secrets of user-mapping statements out of the server log,
+ *		  pg_stat_activity and the text other libraries see.
+ *
+ * The server hands the text of a statement to several places before and
+ * after usermap executes it; each is masked with the redactor (redact.c)
+ * at the earliest point an extension can reach it:
+ *
+ * - The server log.  emit_log_hook rewrites every message, detail, hint,
+ *	 context and internal query before it is written, whatever the log
+ *	 format, and points debug_query_string, which the STATEMENT line (and
+ *	 the statement field of csvlog and jsonlog) prints, at a masked copy.
+ *
+ * - pg_stat_activity.  The server publishes the raw text before parsing
+ *	 it.  post_parse_analyze_hook, the first hook to run after that,
+ *	 publishes the masked text instead; so does the masking ProcessUtility
+ *	 hook, for statements that reach execution without parse analysis
+ *	 (the extended protocol's Bind and Execute), and so do the abort
+ *	 callbacks and the log hook, for statements that fail before.
+ *
+ * - Other libraries: pg_stat_statements, pgaudit, anything with a
+ *	 ProcessUtility hook.  A second ProcessUtility hook, installed once
+ *	 every library in shared_preload_libraries has installed its own (from
+ *	 shmem_request_hook), sits outside all of them and passes the masked
+ *	 text down the chain, so that they store and log only that.  The
+ *	 statement's query id, which core computes from its text and which
+ *	 would let anyone who can read pg_stat_statements test guesses of the
+ *	 secret, is recomputed from the masked text.
+ *
+ * Everything here is off when usermap.redact is; the audit trail
+ * (catalog.c) is masked regardless.
+ *
+ * Portions Copyright (c) 2026, usermap developers
+ *
+ * src/hygiene.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "parser/analyze.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/backend_status.h"
+#include "utils/elog.h"
+#include "utils/memutils.h"
+#include "utils/queryjumble.h"
+
+#include "hygiene.h"
+#include "redact.h"
+
+static emit_log_hook_type prev_emit_log_hook = NULL;
+static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+
+/* The hook chain below the masking hook, once it is installed. */
+static ProcessUtility_hook_type below_masking_hook = NULL;
+
+/* The masked copy debug_query_string points at, in TopMemoryContext. */
+static char *masked_debug_query = NULL;
+
+/* st_changecount of our pg_stat_activity entry when it was last checked. */
+static bool activity_checked = false;
+static int	activity_checked_changecount;
+
+/* Has this backend said that a later library sees unmasked text? */
+static bool warned_not_outermost = false;
+
+/*
+ * Statements whose own text is masked for other libraries and whose query
+ * id is recomputed: those that can hold a secret option value as a
+ * literal, and DO, whose body can.
+ */
+static bool
+statement_may_hold_secret(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateUserMappingStmt:
+		case T_AlterUserMappingStmt:
+		case T_DoStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * Point debug_query_string at a masked copy if it holds a secret.
+ *
+ * The server prints debug_query_string as the STATEMENT of a logged error
+ * and current_query() returns it.  The copy lives until the next one is
+ * made: by then the server has pointed debug_query_string at another query
+ * (or at NULL), and nothing keeps the old pointer.
+ */
+static void
+mask_debug_query_string(void)
+{
+	char	   *redacted;
+
+	if (debug_query_string == NULL || debug_query_string == masked_debug_query)
+		return;
+	if ((redacted = usermap_redact(debug_query_string)) == NULL)
+		return;
+
+	if (masked_debug_query != NULL)
+		pfree(masked_debug_query);
+	masked_debug_query = MemoryContextStrdup(TopMemoryContext, redacted);
+	pfree(redacted);
+	debug_query_string = masked_debug_query;
+}
+
+/*
+ * Publish a masked copy of this backend's pg_stat_activity query if it
+ * holds a secret.
+ *
+ * We are the only writer of our entry, so it can be read without the
+ * changecount protocol; the changecount only tells whether anything was
+ * written since the last check, which keeps the common case to one
+ * comparison.  The text is what the server published, cut to
+ * track_activity_query_size: a secret cut in two is masked with the rest
+ * of its statement by the fail-closed rule.
+ */
+static void
+mask_activity(void)
+{
+	volatile PgBackendStatus *beentry = MyBEEntry;
+	char	   *redacted;
+
+	if (beentry == NULL || !pgstat_track_activities)
+		return;
+	if (activity_checked && beentry->st_changecount == activity_checked_changecount)
+		return;
+
+	redacted = usermap_redact((const char *) beentry->st_activity_raw);
+	if (redacted != NULL)
+	{
+		pgstat_report_activity(beentry->st_state, redacted);
+		pfree(redacted);
+
+		/* the same text may be the STATEMENT of a later log line */
+		mask_debug_query_string();
+	}
+
+	activity_checked = true;
+	activity_checked_changecount = beentry->st_changecount;
+}
+
+/*
+ * Replace a text field of an error report by its masked copy, allocated
+ * where the field was.
+ */
+static void
+mask_error_field(char **field, bool message)
+{
+	char	   *redacted;
+
+	if (*field == NULL || !usermap_redact_needed(*field))
+		return;
+	redacted = message ? usermap_redact_message(*field) : usermap_redact(*field);
+	if (redacted != NULL)
+	{
+		pfree(*field);
+		*field = redacted;
+	}
+}
+
+/*
+ * emit_log_hook: mask what is about to be written to the server log.
+ *
+ * Core calls the hook in the error's own memory context, before the
+ * message goes to the log and to the client, and reads the fields again
+ * afterwards, so rewriting them reaches every log destination and format.
+ * The redactor raises no error of its own: reporting one here would
+ * replace the message being reported.  In error recursion (an error while
+ * reporting an error) nothing is attempted beyond hiding the statement.
+ */
+static void
+usermap_emit_log(ErrorData *edata)
+{
+	if (usermap_redact_enabled)
+	{
+		if (in_error_recursion_trouble())
+			edata->hide_stmt = true;
+		else
+		{
+			mask_error_field(&edata->message, true);
+			mask_error_field(&edata->detail, true);
+			mask_error_field(&edata->detail_log, true);
+			mask_error_field(&edata->hint, true);
+			mask_error_field(&edata->context, true);
+			mask_error_field(&edata->internalquery, false);
+			if (!edata->hide_stmt)
+				mask_debug_query_string();
+
+			/* a statement that failed before parse analysis, or on it */
+			if (edata->elevel >= ERROR)
+				mask_activity();
+		}
+	}
+
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
+/*
+ * The query id core gives a utility statement is a hash of its text, a
+ * secret included.  Hash the masked text instead, as core would have.
+ */
+static void
+mask_query_id(ParseState *pstate, Query *query)
+{
+	int			location = query->stmt_location;
+	int			len = query->stmt_len;
+	const char *sql = CleanQuerytext(pstate->p_sourcetext, &location, &len);
+	char	   *text = pnstrdup(sql, len);
+	char	   *redacted = usermap_redact(text);
+
+	if (redacted != NULL)
+	{
+		query->queryId = DatumGetUInt64(hash_any_extended((const unsigned char *) redacted,
+														  strlen(redacted), 0));
+		/* as core: zero is invalid, and 1 is taken by normal statements */
+		if (query->queryId == UINT64CONST(0))
+			query->queryId = UINT64CONST(2);
+		pfree(redacted);
+	}
+	pfree(text);
+}
+
+/*
+ * post_parse_analyze_hook: the first point after the server published the
+ * raw text of a statement at which an extension runs.
+ */
+static void
+usermap_post_parse_analyze(ParseState *pstate, Query *query,
+						   JumbleState *jstate)
+{
+	if (prev_post_parse_analyze_hook)
+		prev_post_parse_analyze_hook(pstate, query, jstate);
+
+	if (!usermap_redact_enabled)
+		return;
+
+	mask_activity();
+
+	if (query->utilityStmt != NULL &&
+		statement_may_hold_secret(query->utilityStmt) &&
+		pstate->p_sourcetext != NULL &&
+		usermap_redact_needed(pstate->p_sourcetext))
+	{
+		if (query->queryId != UINT64CONST(0))
+			mask_query_id(pstate, query);
+		mask_debug_query_string();
+	}
+}
+
+/*
+ * The text of "queryString" with the statement "pstmt" points into masked,
+ * and a flat copy of "pstmt" that points into the new text; or NULL if
+ * nothing needed masking.  The text before and after the statement (other
+ * statements of the same query string) is masked on its own: statement
+ * boundaries are ";" tokens, so each part lexes as it did in the whole.
+ */
+static const char *
+mask_statement_text(const char *queryString, PlannedStmt *pstmt,
+					PlannedStmt **masked_pstmt)
+{
+	int			total = strlen(queryString);
+	int			location = pstmt->stmt_location;
+	int			len = pstmt->stmt_len;
+	char	   *parts[3];
+	char	   *masked[3];
+	PlannedStmt *copy;
+
+	if (location < 0 || location > total)
+	{
+		location = 0;
+		len = total;
+	}
+	else if (len <= 0 || location + len > total)
+		len = total - location;
+
+	parts[0] = pnstrdup(queryString, location);
+	parts[1] = pnstrdup(queryString + location, len);
+	parts[2] = pstrdup(queryString + location + len);
+	for (int i = 0; i < 3; i++)
+		masked[i] = usermap_redact(parts[i]);
+	if (masked[0] == NULL && masked[1] == NULL && masked[2] == NULL)
+		return NULL;
+	for (int i = 0; i < 3; i++)
+		if (masked[i] == NULL)
+			masked[i] = parts[i];
+
+	copy = makeNode(PlannedStmt);
+	memcpy(copy, pstmt, sizeof(PlannedStmt));
+	if (pstmt->stmt_location >= 0)
+		copy->stmt_location = strlen(masked[0]);
+	if (pstmt->stmt_len > 0)
+		copy->stmt_len = strlen(masked[1]);
+	*masked_pstmt = copy;
+
+	return psprintf("%s%s%s", masked[0], masked[1], masked[2]);
+}
+
+/*
+ * The masking ProcessUtility hook, outermost of all: hand the libraries
+ * below it the masked text of a statement that holds a secret.
+ */
+static void
+usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+							   bool readOnlyTree,
+							   ProcessUtilityContext context,
+							   ParamListInfo params,
+							   QueryEnvironment *queryEnv,
+							   DestReceiver *dest, QueryCompletion *qc)
+{
+	if (usermap_redact_enabled && statement_may_hold_secret(pstmt->utilityStmt))
+	{
+		mask_activity();
+
+		if (queryString != NULL && usermap_redact_needed(queryString))
+		{
+			PlannedStmt *masked_pstmt;
+			const char *masked = mask_statement_text(queryString, pstmt,
+													 &masked_pstmt);
+
+			if (masked != NULL)
+			{
+				queryString = masked;
+				pstmt = masked_pstmt;
+			}
+		}
+
+		/*
+		 * A library loaded after shared_preload_libraries (by
+		 * session_preload_libraries, local_preload_libraries or LOAD) put
+		 * its hook outside this one and saw the text unmasked.
+		 */
+		if (ProcessUtility_hook != usermap_masking_ProcessUtility &&
+			!warned_not_outermost)
+		{
+			warned_not_outermost = true;
+			ereport(LOG,
+					(errmsg("a library loaded after usermap sees user-mapping statements before usermap masks their secrets"),
+					 errhint("Load libraries that hook utility statements from shared_preload_libraries.")));
+		}
+	}
+
+	below_masking_hook(pstmt, queryString, readOnlyTree, context, params,
+					   queryEnv, dest, qc);
+}
+
+/*
+ * shmem_request_hook runs in the postmaster once every library in
+ * shared_preload_libraries is loaded: the place to put a hook outside all
+ * of theirs.
+ */
+static void
+usermap_install_masking_hook(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+
+	if (ProcessUtility_hook == usermap_masking_ProcessUtility)
+		return;
+	below_masking_hook = ProcessUtility_hook ? ProcessUtility_hook
+		: standard_ProcessUtility;
+	ProcessUtility_hook = usermap_masking_ProcessUtility;
+}
+
+/*
+ * A statement that failed before parse analysis (a syntax error) left its
+ * raw text published.  The log hook sees the error too, but only if
+ * log_min_messages lets it through.
+ */
+static void
+usermap_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT && usermap_redact_enabled)
+		mask_activity();
+}
+
+static void
+usermap_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && usermap_redact_enabled)
+		mask_activity();
+}
+
+/*
+ * Install the hooks, from _PG_init in shared_preload_libraries.
+ */
+void
+usermap_hygiene_install_hooks(void)
+{
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = usermap_emit_log;
+
+	prev_post_parse_analyze_hook = post_parse_analyze_hook;
+	post_parse_analyze_hook = usermap_post_parse_analyze;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = usermap_install_masking_hook;
+
+	RegisterXactCallback(usermap_xact_callback, NULL);
+	RegisterSubXactCallback(usermap_subxact_callback, NULL);
+}
