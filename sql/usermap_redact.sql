@@ -249,6 +249,53 @@ E'secret')$q$),
  WHERE usermap.redact(usermap.redact(q)) <> usermap.redact(q);
 
 --
+-- Log messages (usermap.redact(text, true), what the log hook applies):
+-- statements quoted in double quotes, which SQL text would read as an
+-- identifier, are redacted from their first keyword to the closing quote.
+--
+CREATE FUNCTION regress_um_message(q text) RETURNS text
+LANGUAGE sql AS $f$
+  SELECT CASE WHEN usermap.redact(q, true) = q THEN '(unchanged)'
+              ELSE usermap.redact(q, true) END
+$f$;
+-- As SQL text, a short quoted statement is an identifier, kept; a long
+-- one cannot be lexed, and the rest of the text is masked.
+SELECT regress_um_redacted($q$SQL statement "CREATE USER MAPPING FOR b SERVER s OPTIONS (password 'x')"$q$);
+SELECT regress_um_redacted($q$SQL statement "CREATE USER MAPPING FOR bob SERVER s OPTIONS (user 'bob', password 'secret')"$q$);
+-- As a message, both are redacted and the rest of the message is kept:
+-- PL/pgSQL's error context,
+SELECT regress_um_message($q$SQL statement "CREATE USER MAPPING FOR b SERVER s OPTIONS (password 'x')"$q$);
+SELECT regress_um_message($q$SQL statement "ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user 'bob', SET password 'secret')"
+PL/pgSQL function inline_code_block line 3 at EXECUTE$q$);
+-- pgaudit's CSV field, one statement or several, and its bare field;
+SELECT regress_um_message($q$AUDIT: SESSION,1,1,DDL,CREATE USER MAPPING,USER MAPPING,bob on server s,"CREATE USER MAPPING FOR bob SERVER s OPTIONS (user 'bob', password 'secret');",<not logged>$q$);
+SELECT regress_um_message($q$AUDIT: SESSION,1,1,DDL,CREATE USER MAPPING,,,"CREATE USER MAPPING FOR bob SERVER s OPTIONS (user 'bob', password 'a'); ALTER USER MAPPING FOR al SERVER s OPTIONS (SET password 'b')",<not logged>$q$);
+SELECT regress_um_message($q$AUDIT: SESSION,1,1,DDL,ALTER USER MAPPING,,,ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'secret');,<not logged>$q$);
+-- statement logging, bare SQL at the end of the message, nested or not;
+SELECT regress_um_message($q$duration: 0.123 ms  statement: CREATE USER MAPPING FOR bob SERVER s OPTIONS (user 'bob', password 'secret')$q$);
+SELECT regress_um_message($q$statement: DO $$BEGIN EXECUTE 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password ''secret'')'; END$$$q$);
+-- two quoted statements, keywords split by comments and case.
+SELECT regress_um_message($q$between "CREATE USER MAPPING FOR a SERVER s OPTIONS (password 'x')" and "alter /* c */ user -- c
+mapping for b server s options (set password 'y')" end$q$);
+-- Where the quoted statement does not end cleanly (a quote doubled inside,
+-- a statement cut short), the rest of the message is masked.
+SELECT regress_um_message($q$AUDIT: SESSION,1,1,DDL,CREATE USER MAPPING,,,"CREATE USER MAPPING FOR bob SERVER s OPTIONS (user 'bob', ""password"" 'secret')",<not logged>$q$);
+SELECT regress_um_message($q$SQL statement "CREATE USER MAPPING FOR b SERVER s OPTIONS (password 'x' junk)" more$q$);
+SELECT regress_um_message($q$SQL statement "ALTER USER MAPPING FOR b SERVER s OPTIONS (SET password 'x$q$);
+-- A quoted statement without options, and messages that only mention
+-- mappings, stay unchanged.
+SELECT regress_um_message($q$SQL statement "CREATE USER MAPPING FOR b SERVER s"$q$);
+SELECT regress_um_message($q$relation "usermap.mapping_meta" does not exist$q$);
+SELECT regress_um_message($q$user mapping for "bob" already exists for server "s"$q$);
+SELECT regress_um_message($q$"create user mapping" is a command tag$q$);
+-- Many quoted statements: past sixteen, the rest is masked whole.
+SELECT regress_um_message(string_agg(format($m$"ALTER USER MAPPING FOR u%s SERVER s OPTIONS (SET password 'p%s')"$m$, i, i), ' ')) ~ $r$u16 SERVER s OPTIONS \(SET password '\*+'\)"'\*+'$$r$ AS sixteen_then_masked
+  FROM generate_series(1, 20) AS i;
+SELECT regress_um_message(string_agg(format($m$"ALTER USER MAPPING FOR u%s SERVER s OPTIONS (SET password 'p%s')"$m$, i, i), ' ')) ~ $r$'p[0-9]$r$ AS any_secret_left
+  FROM generate_series(1, 20) AS i;
+DROP FUNCTION regress_um_message(text);
+
+--
 -- NULL in, NULL out; text with nothing to mask comes back as it was
 --
 SELECT usermap.redact(NULL) IS NULL AS null_in_null_out;

@@ -423,7 +423,9 @@ write_meta_row(const CatalogRelations *rels, const ChangeRecord *rec)
 /*
  * Where the extension is not installed, say in the server log what was not
  * recorded.  The statement and error context are hidden from the log entry:
- * they would show the statement unmasked.
+ * they would show the statement unmasked.  "USER MAPPING on server" and not
+ * "USER MAPPING for": the log hook would take the latter for the start of
+ * a statement that does not parse, and mask the rest of the line.
  */
 static void
 log_unrecorded_change(const ChangeRecord *rec)
@@ -431,10 +433,10 @@ log_unrecorded_change(const ChangeRecord *rec)
 	Datum		changed = name_list_to_array(rec->changed_options);
 
 	ereport(LOG,
-			(errmsg("usermap: %s USER MAPPING for %s on server %s, not recorded (extension \"usermap\" is not installed in database \"%s\"): old options %s, new options %s, changed options %s, session role %s, current role %s, statement: %s",
+			(errmsg("usermap: %s USER MAPPING on server %s for %s, not recorded (extension \"usermap\" is not installed in database \"%s\"): old options %s, new options %s, changed options %s, session role %s, current role %s, statement: %s",
 					action_names[rec->action],
-					OidIsValid(rec->umuser) ? quote_identifier(rec->user_name) : rec->user_name,
 					quote_identifier(rec->server_name),
+					OidIsValid(rec->umuser) ? quote_identifier(rec->user_name) : rec->user_name,
 					get_database_name(MyDatabaseId),
 					rec->old_options ? JsonbToCString(NULL, &rec->old_options->root, VARSIZE(rec->old_options)) : "null",
 					rec->new_options ? JsonbToCString(NULL, &rec->new_options->root, VARSIZE(rec->new_options)) : "null",

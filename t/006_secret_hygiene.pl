@@ -1,0 +1,305 @@
+# Copyright (c) 2026, usermap developers
+#
+# No secret given in a user-mapping statement reaches the server log (in
+# any format), pg_stat_statements, pg_stat_activity or the audit trail.
+#
+# Every statement in the battery below carries a secret of its own, a
+# string that occurs nowhere else; afterwards every place the server
+# writes statement text is searched for each of them.  The battery runs
+# statements that succeed and that fail (duplicate, bad option, permission
+# denied, syntax error, aborted transaction), plain, several to a query
+# string, inside a transaction, and from DO blocks and functions.  A last
+# statement run with usermap.redact off shows that the search finds a
+# secret when there is one.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('main');
+$node->init;
+$node->append_conf(
+	'postgresql.conf', q{
+shared_preload_libraries = 'usermap,pg_stat_statements,pgaudit'
+logging_collector = on
+log_destination = 'stderr,csvlog,jsonlog'
+log_directory = 'log'
+log_statement = 'all'
+log_min_duration_statement = 0
+log_min_error_statement = error
+pgaudit.log = 'ddl'
+pg_stat_statements.track = 'all'
+pg_stat_statements.track_utility = on
+compute_query_id = on
+});
+$node->start;
+
+$node->safe_psql(
+	'postgres', q{
+	CREATE EXTENSION usermap;
+	CREATE EXTENSION pg_stat_statements;
+	CREATE EXTENSION pgaudit;
+	CREATE EXTENSION postgres_fdw;
+	CREATE SERVER s FOREIGN DATA WRAPPER postgres_fdw;
+	CREATE ROLE regress_bob;
+	CREATE ROLE regress_alice;
+	CREATE ROLE regress_carol;
+	CREATE FUNCTION rotate(role name, fail boolean) RETURNS void
+	LANGUAGE plpgsql AS $f$
+	BEGIN
+		-- the secret is built here, so no statement text holds it but
+		-- the one EXECUTE runs
+		EXECUTE format('ALTER USER MAPPING FOR %I SERVER s OPTIONS (SET password %L)',
+					   role, 'umsecret_' || CASE WHEN fail THEN 'fn_fail' ELSE 'fn_ok' END);
+	END
+	$f$;
+});
+
+my @secrets;
+
+# Run SQL through psql; return its stderr.  The secrets it names are added
+# to the list searched for later.  psql sends each statement on its own,
+# except where "\;" joins them into one query string.
+sub run
+{
+	my ($sql, @names) = @_;
+	push @secrets, map { "umsecret_$_" } @names;
+	my ($ret, $stdout, $stderr) =
+	  $node->psql('postgres', $sql, on_error_stop => 0);
+	return $stderr;
+}
+
+# succeeding and failing, plain
+like(
+	run(
+		q{CREATE USER MAPPING FOR regress_bob SERVER s OPTIONS (user 'bob', password 'umsecret_create')},
+		'create'),
+	qr/^$/,
+	'CREATE succeeds');
+like(
+	run(
+		q{CREATE USER MAPPING FOR regress_bob SERVER s OPTIONS (user 'bob', password 'umsecret_duplicate')},
+		'duplicate'),
+	qr/already exists/,
+	'duplicate CREATE fails');
+like(
+	run(
+		q{ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password 'umsecret_alter')},
+		'alter'),
+	qr/^$/,
+	'ALTER succeeds');
+like(
+	run(
+		q{ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (ADD sslpassword 'umsecret_badopt', ADD nonsense 'x')},
+		'badopt'),
+	qr/invalid option "nonsense"/,
+	'ALTER with an option the validator rejects fails');
+like(
+	run(
+		q{SET ROLE regress_carol \; CREATE USER MAPPING FOR regress_carol SERVER s OPTIONS (password 'umsecret_denied')},
+		'denied'),
+	qr/permission denied/,
+	'CREATE without USAGE fails, in a query string with another statement');
+like(
+	run(
+		q{CREATE USER MAPPING FOR regress_alice SERVER s OPTIONS (user 'alice', password 'umsecret_syntax'},
+		'syntax'),
+	qr/syntax error/,
+	'a syntax error fails');
+
+# several to a query string, quoting forms, transactions
+like(
+	run(
+		q{CREATE USER MAPPING FOR regress_alice SERVER s OPTIONS (password E'umsecret_multi1\\x41') \; ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET "password" $pw$umsecret_multi2$pw$) \; SELECT 1},
+		'multi1', 'multi2'),
+	qr/^$/,
+	'several statements in one query string succeed');
+like(
+	run(
+		q{BEGIN; SELECT 1/0; ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET password 'umsecret_aborted'); COMMIT},
+		'aborted'),
+	qr/current transaction is aborted/,
+	'a statement in an aborted transaction fails');
+like(
+	run(
+		q{BEGIN; ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET password 'umsecret_rolledback'); ROLLBACK},
+		'rolledback'),
+	qr/^$/,
+	'a statement rolled back');
+
+# duration logging prints the statement where statement logging did not
+like(
+	run(
+		qq{SET log_statement = none;\nALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET password 'umsecret_duration');},
+		'duration'),
+	qr/^$/,
+	'a statement logged with its duration');
+
+# DO blocks and functions
+like(
+	run(
+		q{DO $$BEGIN EXECUTE 'ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password ''umsecret_do_ok'')'; END$$},
+		'do_ok'),
+	qr/^$/,
+	'EXECUTE in a DO block succeeds');
+like(
+	run(
+		q{DO $$BEGIN EXECUTE 'ALTER USER MAPPING FOR regress_carol SERVER s OPTIONS (SET password ''umsecret_do_fail'')'; END$$},
+		'do_fail'),
+	qr/does not exist.*\n.*CONTEXT:\s+SQL statement "ALTER USER MAPPING FOR regress_carol SERVER s OPTIONS \(SET password '\*{8}'\)"/,
+	'EXECUTE in a DO block fails, and the error context the client gets is masked'
+);
+like(
+	run(
+		q{DO $$BEGIN ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password 'umsecret_do_static'); END$$},
+		'do_static'),
+	qr/^$/,
+	'a statement written into a DO block succeeds');
+like(run(q{SELECT rotate('regress_bob', false)}, 'fn_ok'),
+	qr/^$/, 'EXECUTE in a function succeeds');
+like(
+	run(q{SELECT rotate('regress_carol', true)}, 'fn_fail'),
+	qr/does not exist/,
+	'EXECUTE in a function fails');
+
+# pg_stat_activity, read from another session: while the statement runs
+# (waiting for a lock), and while its session is idle afterwards.
+my $holder = $node->background_psql('postgres');
+my $victim = $node->background_psql('postgres', on_error_stop => 0);
+my $victim_pid = $victim->query_safe('SELECT pg_backend_pid()');
+push @secrets, map { "umsecret_$_" } qw(waiting idle idle_syntax idle_do);
+
+$holder->query_safe(
+	q{BEGIN; ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET user 'held')}
+);
+$victim->{stdin} .=
+  qq{ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password 'umsecret_waiting');\n};
+$victim->{run}->pump_nb;
+ok( $node->poll_query_until(
+		'postgres', qq{
+	SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $victim_pid}
+	),
+	'the statement waits for a lock');
+my $activity = $node->safe_psql('postgres',
+	"SELECT state || ': ' || query FROM pg_stat_activity WHERE pid = $victim_pid"
+);
+like(
+	$activity,
+	qr/^active: ALTER USER MAPPING .* \(SET password '\*{8}'\)/,
+	'pg_stat_activity masks a running statement');
+$holder->query_safe('COMMIT');
+$holder->quit;
+
+# let the waiting statement finish, then go idle after each statement
+$victim->query_safe('SELECT 1');
+for my $case (
+	[
+		q{ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password 'umsecret_idle')},
+		q{ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password '********')},
+		'after a statement'
+	],
+	[
+		# a statement that does not parse is masked from its option list
+		q{CREATE USER MAPPING FOR regress_bob SERVER s OPTIONS (password 'umsecret_idle_syntax') junk},
+		q{CREATE USER MAPPING FOR regress_bob SERVER s OPTIONS ('********'},
+		'after a syntax error'
+	],
+	[
+		q{DO $$BEGIN EXECUTE 'ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password ''umsecret_idle_do'')'; END$$},
+		q{DO $$BEGIN EXECUTE 'ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password ''********'')'; END$$},
+		'after a DO block'
+	])
+{
+	my ($sql, $masked, $what) = @$case;
+	$victim->query($sql);
+	$activity = $node->safe_psql('postgres',
+		"SELECT state || ': ' || query FROM pg_stat_activity WHERE pid = $victim_pid"
+	);
+	# BackgroundPsql sends the statement with a line holding ";" after it
+	like(
+		$activity,
+		qr/^idle: \Q$masked\E(\n;)?$/,
+		"pg_stat_activity masks the query of an idle session $what");
+}
+$victim->quit;
+
+# What other libraries and the audit trail kept
+my $pgss = $node->safe_psql('postgres',
+	q{SELECT string_agg(query, E'\n') FROM pg_stat_statements});
+my $audit = $node->safe_psql('postgres',
+	q{SELECT string_agg(statement, E'\n') FROM usermap.audit_log});
+like(
+	$pgss,
+	qr/^ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS \(SET password '\*{8}'\)$/m,
+	'pg_stat_statements counts the statements, masked');
+like(
+	$pgss,
+	qr/^DO \$\$BEGIN EXECUTE 'ALTER USER MAPPING .*''\*{8}''\)'; END\$\$$/m,
+	'pg_stat_statements counts DO blocks, masked');
+# Three top-level statements ('alter', 'waiting' and 'idle') that differ
+# only in the secret: core would give each its own query id, from its text.
+is( $node->safe_psql(
+		'postgres', q{
+	SELECT count(*) || ' entry, ' || sum(calls) || ' calls' FROM pg_stat_statements
+	 WHERE toplevel
+	   AND query = 'ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password ''********'')'}
+	),
+	'1 entry, 3 calls',
+	'statements that differ only in the secret share one entry (and query id)'
+);
+like(
+	$audit,
+	qr/^ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS \(SET password '\*{8}'\)$/m,
+	'the audit trail records the statements, masked');
+
+# The control: with usermap.redact off, the secret is written out, which
+# shows that the search below would find a leak.  The audit trail is masked
+# even then.
+run(
+	q{SET usermap.redact = off \; ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password 'umsecret_control')}
+);
+unlike(
+	$node->safe_psql(
+		'postgres', q{SELECT string_agg(statement, E'\n') FROM usermap.audit_log}
+	),
+	qr/umsecret_control/,
+	'the audit trail is masked with usermap.redact off');
+
+# The server log: every file, every format, complete once the server is
+# down.
+$node->stop;
+my $logdir = $node->data_dir . '/log';
+my @logfiles = ($node->logfile, glob("$logdir/*"));
+ok(scalar(grep { /\.csv$/ } @logfiles) && scalar(grep { /\.json$/ } @logfiles),
+	'csvlog and jsonlog files exist');
+my %log;
+$log{$_} = slurp_file($_) for @logfiles;
+my $all_logs = join('', values %log);
+
+is(scalar(grep { index($log{$_}, 'umsecret_control') >= 0 } keys %log),
+	3, 'with usermap.redact off, the secret is in the stderr, csv and json logs');
+like(
+	$all_logs,
+	qr/AUDIT: SESSION,\d+,\d+,DDL,ALTER USER MAPPING,.*ALTER USER MAPPING FOR regress_bob SERVER s/,
+	'pgaudit logs the statements');
+like(
+	$all_logs,
+	qr/STATEMENT:  CREATE USER MAPPING FOR regress_bob SERVER s OPTIONS \(user 'bob', password '\*{8}'\)/,
+	'the STATEMENT line of an error is masked');
+like(
+	$all_logs,
+	qr/duration: [0-9.]+ ms  statement: ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS \(SET password '\*{8}'\)/,
+	'duration logging is masked');
+
+for my $secret (@secrets)
+{
+	my @leaks = grep { index($log{$_}, $secret) >= 0 } sort keys %log;
+	is("@leaks", '', "$secret is in no log file");
+	unlike($pgss, qr/\Q$secret\E/, "$secret is not in pg_stat_statements");
+	unlike($audit, qr/\Q$secret\E/, "$secret is not in the audit trail");
+}
+
+done_testing();
