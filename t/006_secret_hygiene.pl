@@ -47,6 +47,13 @@ $node->safe_psql(
 	CREATE ROLE regress_bob;
 	CREATE ROLE regress_alice;
 	CREATE ROLE regress_carol;
+	-- what an event trigger reads as the current query
+	CREATE TABLE seen (q text);
+	CREATE FUNCTION remember() RETURNS event_trigger
+	LANGUAGE plpgsql AS $f$BEGIN INSERT INTO seen VALUES (current_query()); END$f$;
+	CREATE EVENT TRIGGER remember ON ddl_command_end
+	  WHEN TAG IN ('CREATE USER MAPPING', 'ALTER USER MAPPING')
+	  EXECUTE FUNCTION remember();
 	CREATE FUNCTION rotate(role name, fail boolean) RETURNS void
 	LANGUAGE plpgsql AS $f$
 	BEGIN
@@ -231,6 +238,11 @@ my $pgss = $node->safe_psql('postgres',
 	q{SELECT string_agg(query, E'\n') FROM pg_stat_statements});
 my $audit = $node->safe_psql('postgres',
 	q{SELECT string_agg(statement, E'\n') FROM usermap.audit_log});
+my $seen = $node->safe_psql('postgres', q{SELECT string_agg(q, E'\n') FROM seen});
+like(
+	$seen,
+	qr/^ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS \(SET password '\*{8}'\)$/m,
+	'current_query() in an event trigger reads the masked statement');
 like(
 	$pgss,
 	qr/^ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS \(SET password '\*{8}'\)$/m,
@@ -300,6 +312,7 @@ for my $secret (@secrets)
 	is("@leaks", '', "$secret is in no log file");
 	unlike($pgss, qr/\Q$secret\E/, "$secret is not in pg_stat_statements");
 	unlike($audit, qr/\Q$secret\E/, "$secret is not in the audit trail");
+	unlike($seen, qr/\Q$secret\E/, "$secret is not in current_query()");
 }
 
 done_testing();
