@@ -339,8 +339,8 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 		/*
 		 * A library loaded after shared_preload_libraries (by
-		 * session_preload_libraries, local_preload_libraries or LOAD) put
-		 * its hook outside this one and saw the text unmasked.
+		 * session_preload_libraries, local_preload_libraries or LOAD) put its
+		 * hook outside this one and saw the text unmasked.
 		 */
 		if (ProcessUtility_hook != usermap_masking_ProcessUtility &&
 			!warned_not_outermost)

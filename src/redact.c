@@ -1371,14 +1371,14 @@ accept_word(const char **p, const char *lower)
 
 /*
  * Does CREATE or ALTER USER MAPPING FOR (or IF) start at offset "at" of
- * "text", as words, whatever the lexer makes of the text around it?
+ * "msg", as words, whatever the lexer makes of the text around it?
  */
 static bool
-statement_spelled_at(const char *text, int at)
+statement_spelled_at(const char *msg, int at)
 {
-	const char *p = text + at;
+	const char *p = msg + at;
 
-	if (at > 0 && IS_IDENT_CONT((unsigned char) text[at - 1]))
+	if (at > 0 && IS_IDENT_CONT((unsigned char) msg[at - 1]))
 		return false;
 	if (!accept_word(&p, "create") && !accept_word(&p, "alter"))
 		return false;
@@ -1387,28 +1387,28 @@ statement_spelled_at(const char *text, int at)
 }
 
 /*
- * The offset of the first user-mapping statement in "text" that the SQL
+ * The offset of the first user-mapping statement in "msg" that the SQL
  * rules would miss, or -1.  A statement is seen by them where its first
  * keyword is a token, and inside a string constant, whose value they
  * redact; one inside a quoted identifier, a comment or the unlexable rest
  * is hidden.
  */
 static int
-first_hidden_statement(const char *text)
+first_hidden_statement(const char *msg)
 {
 	RedactState st;
 	int			i = 0;
 
 	memset(&st, 0, sizeof(st));
-	st.sql = text;
-	st.len = strlen(text);
+	st.sql = msg;
+	st.len = strlen(msg);
 	lex_text(&st);
 
 	for (int at = 0; at < st.len; at++)
 	{
-		char		c = text[at] | 0x20;
+		char		c = msg[at] | 0x20;
 
-		if ((c != 'c' && c != 'a') || !statement_spelled_at(text, at))
+		if ((c != 'c' && c != 'a') || !statement_spelled_at(msg, at))
 			continue;
 		if (at >= st.lexed)
 			return at;
@@ -1428,7 +1428,7 @@ first_hidden_statement(const char *text)
 	return -1;
 }
 
-static char *redact_message_text(const char *text, int quoted);
+static char *redact_message_text(const char *msg, int quoted);
 
 /*
  * Redact the statement that starts "sql", a stretch of a log message that
@@ -1493,11 +1493,11 @@ redact_quoted_statement(const char *sql, int quoted)
 }
 
 /*
- * Redact log message "text": the SQL rules, and the quoted statements they
+ * Redact log message "msg": the SQL rules, and the quoted statements they
  * cannot see (see above).  Return NULL if nothing changed.
  */
 static char *
-redact_message_text(const char *text, int quoted)
+redact_message_text(const char *msg, int quoted)
 {
 	bool		failed_closed;
 	int			at;
@@ -1505,18 +1505,18 @@ redact_message_text(const char *text, int quoted)
 	char	   *redacted_before;
 	char	   *redacted_after;
 
-	if (!usermap_redact_needed(text))
+	if (!usermap_redact_needed(msg))
 		return NULL;
-	if ((at = first_hidden_statement(text)) < 0)
-		return redact_text(text, 0, &failed_closed);
+	if ((at = first_hidden_statement(msg)) < 0)
+		return redact_text(msg, 0, &failed_closed);
 
-	before = pnstrdup(text, at);
+	before = pnstrdup(msg, at);
 	redacted_before = redact_text(before, 0, &failed_closed);
-	redacted_after = redact_quoted_statement(text + at, quoted);
+	redacted_after = redact_quoted_statement(msg + at, quoted);
 	if (redacted_before == NULL && redacted_after == NULL)
 		return NULL;
 	return psprintf("%s%s", redacted_before ? redacted_before : before,
-					redacted_after ? redacted_after : text + at);
+					redacted_after ? redacted_after : msg + at);
 }
 
 /*
