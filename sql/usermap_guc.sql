@@ -21,6 +21,13 @@ SHOW usermap.enabled;
 RESET ROLE;
 SET usermap.enabld = off;
 
+-- usermap.redact, the secret-hygiene switch: the same.
+SELECT setting, context, vartype FROM pg_settings WHERE name = 'usermap.redact';
+SET ROLE regress_um_alice;
+SET usermap.redact = off;
+SHOW usermap.redact;
+RESET ROLE;
+
 CREATE FOREIGN DATA WRAPPER regress_um_fdw;
 CREATE SERVER regress_um_srv FOREIGN DATA WRAPPER regress_um_fdw;
 
