@@ -288,6 +288,12 @@ SELECT regress_um_message($q$SQL statement "CREATE USER MAPPING FOR b SERVER s"$
 SELECT regress_um_message($q$relation "usermap.mapping_meta" does not exist$q$);
 SELECT regress_um_message($q$user mapping for "bob" already exists for server "s"$q$);
 SELECT regress_um_message($q$"create user mapping" is a command tag$q$);
+-- Prose the lexer gives up on: as SQL, a rest with escapes is masked in
+-- case it spells a statement; in a message only a rest that says MAPPING.
+SELECT regress_um_redacted($q$JSON data, line 1: "\u000g...$q$);
+SELECT regress_um_message($q$JSON data, line 1: "\u000g...$q$);
+SELECT regress_um_message($q$user said: "ALTER USER \x4dAPPING FOR b SERVER s OPTIONS (SET password 'x')$q$);
+SELECT regress_um_message($q$user said: "ALTER USER mapping, FOR b SERVER s OPTIONS (SET password 'x')$q$);
 -- Many quoted statements: past sixteen, the rest is masked whole.
 SELECT regress_um_message(string_agg(format($m$"ALTER USER MAPPING FOR u%s SERVER s OPTIONS (SET password 'p%s')"$m$, i, i), ' ')) ~ $r$u16 SERVER s OPTIONS \(SET password '\*+'\)"'\*+'$$r$ AS sixteen_then_masked
   FROM generate_series(1, 20) AS i;

@@ -156,6 +156,8 @@ typedef struct RedactState
 } RedactState;
 
 static char *redact_text(const char *sql, int depth, bool *failed_closed);
+static char *redact_text_ex(const char *sql, int depth, bool message,
+							bool *failed_closed);
 
 /*
  * Character classes of scan.l.  The lexer treats every byte with the high
@@ -294,12 +296,20 @@ usermap_redact_needed(const char *text)
  * that could spell it.  Decoded string values are often prose ("Don't
  * forget the mapping"), whose apostrophes make them unlexable; they are
  * left alone unless they look like the statement.
+ *
+ * A log message is prose around SQL (see below), and its rest is mostly
+ * prose: a JSON error's context ends in "\u000g...".  There a statement
+ * counts as hidden only if the word MAPPING is spelled out; statements the
+ * server ran do not reach a message's unlexable rest, and one spelled with
+ * escapes in a syntax error is not user-mapping DDL.
  */
 static bool
-rest_may_hide_statement(const char *sql, const char *rest)
+rest_may_hide_statement(const char *sql, const char *rest, bool message)
 {
 	if (!usermap_redact_needed(rest))
 		return false;
+	if (message)
+		return contains_ci(rest, "mapping") && contains_ci(sql, "user");
 	return contains_ci(sql, "user") || strchr(rest, '\\') != NULL ||
 		contains_ci(rest, "u&");
 }
@@ -1272,6 +1282,16 @@ apply_edits(RedactState *st)
 static char *
 redact_text(const char *sql, int depth, bool *failed_closed)
 {
+	return redact_text_ex(sql, depth, false, failed_closed);
+}
+
+/*
+ * The same, where "message" says that "sql" is a log message (see
+ * rest_may_hide_statement).
+ */
+static char *
+redact_text_ex(const char *sql, int depth, bool message, bool *failed_closed)
+{
 	RedactState st;
 	int			i = 0;
 
@@ -1295,7 +1315,7 @@ redact_text(const char *sql, int depth, bool *failed_closed)
 	}
 
 	if (st.truncated && !st.masked_to_end &&
-		rest_may_hide_statement(sql, sql + st.lexed))
+		rest_may_hide_statement(sql, sql + st.lexed, message))
 	{
 		st.failed_closed = true;
 		mask_span(&st, st.lexed, st.len);
@@ -1508,10 +1528,10 @@ redact_message_text(const char *msg, int quoted)
 	if (!usermap_redact_needed(msg))
 		return NULL;
 	if ((at = first_hidden_statement(msg)) < 0)
-		return redact_text(msg, 0, &failed_closed);
+		return redact_text_ex(msg, 0, true, &failed_closed);
 
 	before = pnstrdup(msg, at);
-	redacted_before = redact_text(before, 0, &failed_closed);
+	redacted_before = redact_text_ex(before, 0, true, &failed_closed);
 	redacted_after = redact_quoted_statement(msg + at, quoted);
 	if (redacted_before == NULL && redacted_after == NULL)
 		return NULL;
