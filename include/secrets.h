@@ -22,6 +22,13 @@
 
 extern char *usermap_secret_options;
 
+/*
+ * Changes whenever the list of secret option names in force changes (SET,
+ * RESET, the end of a transaction or function that had set it), so that a
+ * result computed from the old list can be told apart.
+ */
+extern uint64 usermap_secret_options_generation;
+
 extern void usermap_define_secret_options_guc(void);
 extern bool usermap_is_secret_option(const char *name);
 

@@ -82,6 +82,36 @@ SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (toke
 SET usermap.secret_options = 'user';
 SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (user 'a', "USER" 'b', password 'c')$q$);
 RESET usermap.secret_options;
+
+--
+-- The redactor keeps its last few results, keyed by the settings they
+-- depend on: the same text redacted after a change of setting must follow
+-- the new setting, and after the change is undone, the old one again.
+--
+SELECT usermap.redact($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', password 'b')$q$);
+SET usermap.secret_options = 'token';
+SELECT usermap.redact($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', password 'b')$q$);
+RESET usermap.secret_options;
+SELECT usermap.redact($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', password 'b')$q$);
+BEGIN;
+SET LOCAL usermap.secret_options = 'token';
+SELECT usermap.redact($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', password 'b')$q$);
+ROLLBACK;
+SELECT usermap.redact($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', password 'b')$q$);
+-- 'a\' ends the string only where a backslash is not an escape
+SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user 'a\', password 'b')$q$);
+SET standard_conforming_strings = off;
+SET escape_string_warning = off;
+SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user 'a\', password 'b')$q$);
+RESET escape_string_warning;
+RESET standard_conforming_strings;
+SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user 'a\', password 'b')$q$);
+-- \' is refused with backslash_quote off: the statement fails closed
+SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user E'it\'s', password 'b')$q$);
+SET backslash_quote = off;
+SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user E'it\'s', password 'b')$q$);
+RESET backslash_quote;
+SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user E'it\'s', password 'b')$q$);
 -- usermap.redact does not matter: the function always masks.
 SET usermap.redact = off;
 SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$q$);

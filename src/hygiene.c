@@ -68,6 +68,9 @@ static char *masked_debug_query = NULL;
 static bool activity_checked = false;
 static int	activity_checked_changecount;
 
+/* The masked query text we last published there, in TopMemoryContext. */
+static char *published_activity = NULL;
+
 /* Has this backend said that a later library sees unmasked text? */
 static bool warned_not_outermost = false;
 
@@ -116,6 +119,25 @@ mask_debug_query_string(void)
 }
 
 /*
+ * Keep a copy of the masked text now published, as stored there (cut to
+ * track_activity_query_size).  The copy only saves work, so it is given up
+ * rather than raise an error for lack of memory: this may run while an
+ * error is being reported.
+ */
+static void
+remember_published_activity(const char *activity)
+{
+	size_t		len = strlen(activity) + 1;
+
+	if (published_activity != NULL)
+		pfree(published_activity);
+	published_activity = MemoryContextAllocExtended(TopMemoryContext, len,
+													MCXT_ALLOC_NO_OOM);
+	if (published_activity != NULL)
+		memcpy(published_activity, activity, len);
+}
+
+/*
  * Publish a masked copy of this backend's pg_stat_activity query if it
  * holds a secret.
  *
@@ -137,14 +159,23 @@ mask_activity(void)
 	if (activity_checked && beentry->st_changecount == activity_checked_changecount)
 		return;
 
-	redacted = usermap_redact((const char *) beentry->st_activity_raw);
-	if (redacted != NULL)
+	/*
+	 * The count also moves when the server reports the query id or a
+	 * transaction timestamp; the text may still be the one we published.
+	 */
+	if (published_activity == NULL ||
+		strcmp((const char *) beentry->st_activity_raw, published_activity) != 0)
 	{
-		pgstat_report_activity(beentry->st_state, redacted);
-		pfree(redacted);
+		redacted = usermap_redact((const char *) beentry->st_activity_raw);
+		if (redacted != NULL)
+		{
+			pgstat_report_activity(beentry->st_state, redacted);
+			pfree(redacted);
+			remember_published_activity((const char *) beentry->st_activity_raw);
 
-		/* the same text may be the STATEMENT of a later log line */
-		mask_debug_query_string();
+			/* the same text may be the STATEMENT of a later log line */
+			mask_debug_query_string();
+		}
 	}
 
 	activity_checked = true;

@@ -1540,6 +1540,114 @@ redact_message_text(const char *msg, int quoted)
 }
 
 /*
+ * The last few texts redacted, with their results.
+ *
+ * One user-mapping statement reaches the redactor several times, each time
+ * with the same text: as published in pg_stat_activity, as
+ * debug_query_string, for its query id, for the libraries below the
+ * masking hook and for the audit trail.  Lexing is most of the cost, so the
+ * result is kept and the next call with the same text returns a copy.
+ *
+ * A result is remembered as its own result too: it holds no secret, so
+ * redacting it again could only mask what is already masked.  That is the
+ * text the masking hook hands to the code below it, which redacts it again
+ * for the audit trail.
+ *
+ * The result depends on more than the text: on the secret option names and
+ * on the settings the lexer reads (standard_conforming_strings,
+ * backslash_quote, the client encoding).  They are part of the key, so a
+ * changed setting can never return a result computed under the old one.
+ * Texts longer than REDACT_CACHE_MAX_LEN are not kept, to bound the
+ * memory held between statements; the cache lives in TopMemoryContext and
+ * copies into it that fail for lack of memory are simply not kept, since
+ * the redactor may not raise an error of its own.
+ */
+#define REDACT_CACHE_SIZE		8
+#define REDACT_CACHE_MAX_LEN	8192
+
+typedef struct RedactCacheEntry
+{
+	char	   *text;			/* NULL: free slot */
+	size_t		len;			/* strlen(text) */
+	char	   *result;			/* NULL: nothing to mask */
+	bool		message;		/* usermap_redact_message() rather than SQL */
+	bool		standard_conforming_strings;
+	int			backslash_quote;
+	int			client_encoding;
+	uint64		secret_options_generation;
+} RedactCacheEntry;
+
+static RedactCacheEntry redact_cache[REDACT_CACHE_SIZE];
+static int	redact_cache_next = 0;	/* slot to fill next, round robin */
+
+/*
+ * Does the entry hold the result for "text" under the current settings?
+ */
+static inline bool
+redact_cache_matches(const RedactCacheEntry *e, const char *text, size_t len,
+					 bool message)
+{
+	return e->text != NULL &&
+		e->len == len &&
+		e->message == message &&
+		e->secret_options_generation == usermap_secret_options_generation &&
+		e->standard_conforming_strings == standard_conforming_strings &&
+		e->backslash_quote == backslash_quote &&
+		e->client_encoding == pg_get_client_encoding() &&
+		strcmp(e->text, text) == 0;
+}
+
+static char *
+redact_cache_strdup(const char *s)
+{
+	size_t		len = strlen(s) + 1;
+	char	   *copy = MemoryContextAllocExtended(TopMemoryContext, len,
+												  MCXT_ALLOC_NO_OOM);
+
+	if (copy != NULL)
+		memcpy(copy, s, len);
+	return copy;
+}
+
+/*
+ * Remember that redacting "text", of length "len", gave "result" (NULL:
+ * nothing to mask).
+ */
+static void
+redact_cache_store(const char *text, size_t len, const char *result,
+				   bool message)
+{
+	RedactCacheEntry *e = &redact_cache[redact_cache_next];
+	char	   *text_copy;
+	char	   *result_copy = NULL;
+
+	if (len > REDACT_CACHE_MAX_LEN)
+		return;
+	text_copy = redact_cache_strdup(text);
+	if (text_copy == NULL)
+		return;
+	if (result != NULL && (result_copy = redact_cache_strdup(result)) == NULL)
+	{
+		pfree(text_copy);
+		return;
+	}
+
+	if (e->text != NULL)
+		pfree(e->text);
+	if (e->result != NULL)
+		pfree(e->result);
+	e->text = text_copy;
+	e->len = len;
+	e->result = result_copy;
+	e->message = message;
+	e->secret_options_generation = usermap_secret_options_generation;
+	e->standard_conforming_strings = standard_conforming_strings;
+	e->backslash_quote = backslash_quote;
+	e->client_encoding = pg_get_client_encoding();
+	redact_cache_next = (redact_cache_next + 1) % REDACT_CACHE_SIZE;
+}
+
+/*
  * Run "redact" on "text" in a memory context of its own, and return a copy
  * of the result in the caller's context, or NULL.
  */
@@ -1551,9 +1659,15 @@ redact_in_own_context(const char *text, bool message)
 	char	   *redacted;
 	char	   *result = NULL;
 	bool		failed_closed;
+	size_t		len;
 
 	if (text == NULL || !usermap_redact_needed(text))
 		return NULL;
+
+	len = strlen(text);
+	for (int i = 0; i < REDACT_CACHE_SIZE; i++)
+		if (redact_cache_matches(&redact_cache[i], text, len, message))
+			return redact_cache[i].result ? pstrdup(redact_cache[i].result) : NULL;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "usermap redact",
 								ALLOCSET_DEFAULT_SIZES);
@@ -1566,6 +1680,10 @@ redact_in_own_context(const char *text, bool message)
 	if (redacted != NULL)
 		result = pstrdup(redacted);
 	MemoryContextDelete(cxt);
+
+	redact_cache_store(text, len, result, message);
+	if (result != NULL)
+		redact_cache_store(result, strlen(result), NULL, message);
 	return result;
 }
 

@@ -26,6 +26,9 @@
 
 char	   *usermap_secret_options = NULL;
 
+/* bumped whenever the list in force changes; see secrets.h */
+uint64		usermap_secret_options_generation = 0;
+
 /* parsed form of usermap_secret_options: NULL-terminated array of names */
 static char **secret_option_names = NULL;
 
@@ -94,6 +97,7 @@ static void
 assign_secret_options(const char *newval, void *extra)
 {
 	secret_option_names = (char **) extra;
+	usermap_secret_options_generation++;
 }
 
 void
