@@ -66,6 +66,27 @@ SET client_min_messages = notice;
 CREATE EXTENSION usermap;
 SELECT server_name, user_name, created_at FROM usermap.mappings;
 SELECT count(*) FROM usermap.audit_log;
+-- Indexes an administrator adds to usermap's tables: one on plain columns
+-- is maintained with every row usermap writes ...
+CREATE INDEX regress_um_audit_at ON usermap.audit_log (logged_at);
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET region 'eu');
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF)
+SELECT action, changed_options FROM usermap.audit_log WHERE logged_at > '-infinity';
+SELECT action, changed_options FROM usermap.audit_log WHERE logged_at > '-infinity';
+RESET enable_seqscan;
+DROP INDEX usermap.regress_um_audit_at;
+-- ... but an expression or partial index, which the server's catalog code
+-- cannot maintain, stops every change with an error that names it, and the
+-- change does not happen.
+CREATE INDEX regress_um_audit_lower ON usermap.audit_log (lower(server_name));
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET region 'us');
+DROP INDEX usermap.regress_um_audit_lower;
+CREATE INDEX regress_um_meta_partial ON usermap.mapping_meta (umid) WHERE umuser <> 0;
+DROP SERVER regress_um_srv CASCADE;
+DROP INDEX usermap.regress_um_meta_partial;
+SELECT srvname, umoptions FROM pg_user_mappings WHERE srvname = 'regress_um_srv';
+SELECT action, changed_options FROM usermap.audit_log ORDER BY id;
 -- Dropping usermap and a wrapper's extension together, with CASCADE, drops
 -- usermap's tables and the wrapper's mappings in one statement.
 BEGIN;

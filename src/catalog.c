@@ -50,6 +50,7 @@
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/dbcommands.h"
@@ -88,6 +89,7 @@ typedef struct CatalogRelations
 	Oid			meta_pkey;
 	Oid			audit;
 	Oid			audit_seq;
+	Oid			unsupported_index;	/* see find_unsupported_index */
 } CatalogRelations;
 
 /* Everything one change writes, computed once for both tables */
@@ -116,8 +118,8 @@ static const char *const action_names[] = {"CREATE", "ALTER", "DROP"};
  * tables are, cached per backend: looking it up costs a scan of
  * pg_extension, a measurable share of each statement.  Installing or
  * dropping the extension always creates or drops its tables, which sends
- * invalidations for pg_class's name cache; any such invalidation empties
- * the cache.
+ * invalidations for pg_class's name cache, as does creating or dropping an
+ * index on them; any such invalidation empties the cache.
  */
 static bool catalog_cache_valid = false;
 static bool catalog_installed = false;
@@ -127,6 +129,44 @@ static void
 invalidate_catalog_cache(Datum arg, int cacheid, uint32 hashvalue)
 {
 	catalog_cache_valid = false;
+}
+
+/*
+ * An index on "relid" that the rows usermap writes cannot go into, or
+ * InvalidOid.
+ *
+ * The rows are inserted as the server inserts catalog rows
+ * (CatalogTupleInsert), which maintains indexes on plain columns only: an
+ * expression index would crash the backend, and a partial index would
+ * receive rows its predicate excludes.  Administrators may add indexes to
+ * usermap's tables (the README suggests one on audit_log.logged_at), so
+ * check what they added before writing.
+ */
+static Oid
+find_unsupported_index(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *cell;
+	Oid			unsupported = InvalidOid;
+
+	foreach(cell, indexes)
+	{
+		HeapTuple	tuple = SearchSysCache1(INDEXRELID,
+											ObjectIdGetDatum(lfirst_oid(cell)));
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		if (!heap_attisnull(tuple, Anum_pg_index_indexprs, NULL) ||
+			!heap_attisnull(tuple, Anum_pg_index_indpred, NULL))
+			unsupported = lfirst_oid(cell);
+		ReleaseSysCache(tuple);
+		if (OidIsValid(unsupported))
+			break;
+	}
+	list_free(indexes);
+	table_close(rel, AccessShareLock);
+	return unsupported;
 }
 
 /*
@@ -168,9 +208,20 @@ lookup_catalog_relations(CatalogRelations *rels)
 		if (!OidIsValid(found.meta) || !OidIsValid(found.meta_pkey) ||
 			!OidIsValid(found.audit) || !OidIsValid(found.audit_seq))
 			continue;
+		found.unsupported_index = find_unsupported_index(found.meta);
+		if (!OidIsValid(found.unsupported_index))
+			found.unsupported_index = find_unsupported_index(found.audit);
 		catalog_cache = found;
 		catalog_installed = true;
 	}
+
+	if (catalog_installed && OidIsValid(catalog_cache.unsupported_index))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("usermap cannot record user-mapping changes while index \"%s\" exists",
+						get_rel_name(catalog_cache.unsupported_index)),
+				 errdetail("usermap writes its tables as the server writes its catalogs, which maintains indexes on plain columns only."),
+				 errhint("Drop the index, or replace it with an index on plain columns, without expressions or a WHERE clause.")));
 
 	if (catalog_installed)
 		*rels = catalog_cache;
