@@ -87,6 +87,9 @@ ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_vsrv OPTIONS (DROP pas
 SELECT secret_changed_at > :'second_rotation' AS rotated FROM usermap.mapping_meta
  WHERE user_name = 'regress_um_alice' AND server_name = 'regress_um_vsrv';
 SELECT action, old_options, new_options, changed_options, statement FROM regress_um_audit;
+-- The no-op's changed_options is the empty array an auditor compares with.
+SELECT count(*) AS no_op_changes FROM usermap.audit_log
+ WHERE changed_options = '{}' AND cardinality(changed_options) = 0;
 -- No secret value is stored anywhere in the trail.
 SELECT count(*) AS leaks FROM usermap.audit_log a
  WHERE a::text LIKE '%secret%' OR a::text LIKE '%before-the-extension%';

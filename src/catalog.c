@@ -309,18 +309,26 @@ current_statement_text(void)
 	return redacted ? redacted : stmt;
 }
 
+/*
+ * text[] of the option names in "names" (an empty array for NIL).
+ */
 static Datum
 name_list_to_array(List *names)
 {
-	ArrayBuildState *astate = initArrayResult(TEXTOID, CurrentMemoryContext,
-											  false);
+	int			n = list_length(names);
+	Datum	   *elems;
+	int			i = 0;
 	ListCell   *cell;
 
+	/* the zero-dimensional empty array, which '{}' equals */
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
+
+	elems = palloc(n * sizeof(Datum));
 	foreach(cell, names)
-		astate = accumArrayResult(astate,
-								  CStringGetTextDatum((const char *) lfirst(cell)),
-								  false, TEXTOID, CurrentMemoryContext);
-	return makeArrayResult(astate, CurrentMemoryContext);
+		elems[i++] = CStringGetTextDatum((const char *) lfirst(cell));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
 }
 
 static Datum
