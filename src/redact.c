@@ -1567,8 +1567,8 @@ redact_message_text(const char *msg, int quoted)
 
 typedef struct RedactCacheEntry
 {
-	char	   *text;			/* NULL: free slot */
-	size_t		len;			/* strlen(text) */
+	char	   *input;			/* NULL: free slot */
+	size_t		len;			/* strlen(input) */
 	char	   *result;			/* NULL: nothing to mask */
 	bool		message;		/* usermap_redact_message() rather than SQL */
 	bool		standard_conforming_strings;
@@ -1581,20 +1581,20 @@ static RedactCacheEntry redact_cache[REDACT_CACHE_SIZE];
 static int	redact_cache_next = 0;	/* slot to fill next, round robin */
 
 /*
- * Does the entry hold the result for "text" under the current settings?
+ * Does the entry hold the result for "input" under the current settings?
  */
 static inline bool
-redact_cache_matches(const RedactCacheEntry *e, const char *text, size_t len,
+redact_cache_matches(const RedactCacheEntry *e, const char *input, size_t len,
 					 bool message)
 {
-	return e->text != NULL &&
+	return e->input != NULL &&
 		e->len == len &&
 		e->message == message &&
 		e->secret_options_generation == usermap_secret_options_generation &&
 		e->standard_conforming_strings == standard_conforming_strings &&
 		e->backslash_quote == backslash_quote &&
 		e->client_encoding == pg_get_client_encoding() &&
-		strcmp(e->text, text) == 0;
+		strcmp(e->input, input) == 0;
 }
 
 static char *
@@ -1610,33 +1610,33 @@ redact_cache_strdup(const char *s)
 }
 
 /*
- * Remember that redacting "text", of length "len", gave "result" (NULL:
+ * Remember that redacting "input", of length "len", gave "result" (NULL:
  * nothing to mask).
  */
 static void
-redact_cache_store(const char *text, size_t len, const char *result,
+redact_cache_store(const char *input, size_t len, const char *result,
 				   bool message)
 {
 	RedactCacheEntry *e = &redact_cache[redact_cache_next];
-	char	   *text_copy;
+	char	   *input_copy;
 	char	   *result_copy = NULL;
 
 	if (len > REDACT_CACHE_MAX_LEN)
 		return;
-	text_copy = redact_cache_strdup(text);
-	if (text_copy == NULL)
+	input_copy = redact_cache_strdup(input);
+	if (input_copy == NULL)
 		return;
 	if (result != NULL && (result_copy = redact_cache_strdup(result)) == NULL)
 	{
-		pfree(text_copy);
+		pfree(input_copy);
 		return;
 	}
 
-	if (e->text != NULL)
-		pfree(e->text);
+	if (e->input != NULL)
+		pfree(e->input);
 	if (e->result != NULL)
 		pfree(e->result);
-	e->text = text_copy;
+	e->input = input_copy;
 	e->len = len;
 	e->result = result_copy;
 	e->message = message;
