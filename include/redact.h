@@ -15,6 +15,9 @@
 /* GUC usermap.redact */
 extern bool usermap_redact_enabled;
 
+/* Learn the running lexer's token codes; called from _PG_init */
+extern void usermap_redact_init(void);
+
 /*
  * Cheap test, no lexing, one pass over the bytes: could "text" hold a
  * CREATE or ALTER USER MAPPING statement, directly or in the value of a

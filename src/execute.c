@@ -82,8 +82,6 @@ usermap_execute(PlannedStmt *pstmt, const char *queryString,
 	Node	   *parsetree = pstmt->utilityStmt;
 	bool		isCompleteQuery = (context != PROCESS_UTILITY_SUBCOMMAND);
 	bool		needCleanup;
-	bool		commandCollected = false;
-	ObjectAddress address = InvalidObjectAddress;
 	UserMappingStatement saved_statement;
 
 	/* This can recurse (through event triggers), so check the stack */
@@ -102,6 +100,10 @@ usermap_execute(PlannedStmt *pstmt, const char *queryString,
 	/* PG_TRY block is to ensure we call EventTriggerEndCompleteQuery */
 	PG_TRY();
 	{
+		/* declared in here, so that no longjmp can clobber them */
+		bool		commandCollected = false;
+		ObjectAddress address = InvalidObjectAddress;
+
 		if (isCompleteQuery)
 			EventTriggerDDLCommandStart(parsetree);
 

@@ -43,16 +43,18 @@
 #include "access/xact.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "parser/analyze.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/backend_status.h"
 #include "utils/elog.h"
 #include "utils/memutils.h"
-#include "utils/queryjumble.h"
 
 #include "hygiene.h"
 #include "redact.h"
+#include "secrets.h"
+#include "usermap_compat.h"
 
 static emit_log_hook_type prev_emit_log_hook = NULL;
 static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
@@ -240,28 +242,100 @@ usermap_emit_log(ErrorData *edata)
 }
 
 /*
- * The query id core gives a utility statement is a hash of its text, a
- * secret included.  Hash the masked text instead, as core would have.
+ * A copy of a user-mapping statement's parse tree with every secret option
+ * value replaced by the mask, or of a DO statement's with its body
+ * redacted; NULL if nothing in it is secret.
+ */
+static Node *
+mask_utility_tree(Node *parsetree)
+{
+	List	  **options;
+	Node	   *copy;
+	bool		changed = false;
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateUserMappingStmt:
+			copy = copyObject(parsetree);
+			options = &((CreateUserMappingStmt *) copy)->options;
+			break;
+		case T_AlterUserMappingStmt:
+			copy = copyObject(parsetree);
+			options = &((AlterUserMappingStmt *) copy)->options;
+			break;
+		case T_DoStmt:
+			copy = copyObject(parsetree);
+			options = &((DoStmt *) copy)->args;
+			break;
+		default:
+			return NULL;
+	}
+
+	foreach(lc, *options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+		char	   *masked;
+
+		if (def->arg == NULL || !IsA(def->arg, String))
+			continue;
+		if (IsA(parsetree, DoStmt))
+		{
+			if (strcmp(def->defname, "as") != 0 ||
+				(masked = usermap_redact(strVal(def->arg))) == NULL)
+				continue;
+		}
+		else if (usermap_is_secret_option(def->defname))
+			masked = pstrdup(USERMAP_MASK);
+		else
+			continue;
+		def->arg = (Node *) makeString(masked);
+		changed = true;
+	}
+	return changed ? copy : NULL;
+}
+
+/*
+ * The query id core gives a utility statement includes the secret: from
+ * 16 on it is a jumble of the parse tree, in 15 a hash of the text.  Give
+ * the statement the id core would have given it with the secret masked,
+ * so that statements differing only in their secret share one id.
  */
 static void
 mask_query_id(ParseState *pstate, Query *query)
 {
-	int			location = query->stmt_location;
-	int			len = query->stmt_len;
-	const char *sql = CleanQuerytext(pstate->p_sourcetext, &location, &len);
-	char	   *text = pnstrdup(sql, len);
-	char	   *redacted = usermap_redact(text);
-
-	if (redacted != NULL)
+	if (USERMAP_UTILITY_QUERY_ID_FROM_TREE)
 	{
-		query->queryId = DatumGetUInt64(hash_any_extended((const unsigned char *) redacted,
-														  strlen(redacted), 0));
-		/* as core: zero is invalid, and 1 is taken by normal statements */
-		if (query->queryId == UINT64CONST(0))
-			query->queryId = UINT64CONST(2);
-		pfree(redacted);
+		Node	   *masked = mask_utility_tree(query->utilityStmt);
+		Query		copy;
+
+		if (masked == NULL)
+			return;
+		copy = *query;
+		copy.utilityStmt = masked;
+		(void) usermap_jumble_query(&copy);
+		query->queryId = copy.queryId;
 	}
-	pfree(text);
+	else
+	{
+		int			location = query->stmt_location;
+		int			len = query->stmt_len;
+		const char *sql = CleanQuerytext(pstate->p_sourcetext, &location, &len);
+		char	   *text = pnstrdup(sql, len);
+		char	   *redacted = usermap_redact(text);
+
+		if (redacted != NULL)
+		{
+			query->queryId = (usermap_query_id)
+				DatumGetUInt64(hash_any_extended((const unsigned char *) redacted,
+												 strlen(redacted), 0));
+			/* as core: zero is invalid, and 1 is taken by normal statements */
+			if (query->queryId == 0)
+				query->queryId = 2;
+			pfree(redacted);
+		}
+		pfree(text);
+	}
 }
 
 /*
@@ -285,7 +359,7 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 		pstate->p_sourcetext != NULL &&
 		usermap_redact_needed(pstate->p_sourcetext))
 	{
-		if (query->queryId != UINT64CONST(0))
+		if (query->queryId != 0)
 			mask_query_id(pstate, query);
 		mask_debug_query_string();
 	}

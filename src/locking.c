@@ -61,6 +61,7 @@
 #include "utils/syscache.h"
 
 #include "locking.h"
+#include "usermap_compat.h"
 
 /*
  * Lock a foreign server against being dropped.  Returns false if it was
@@ -96,8 +97,7 @@ usermap_lock_mapping_key(Oid serverid, Oid umuserid)
 	/* released at transaction end, like the other DDL locks */
 	tag.locktag_lockmethodid = DEFAULT_LOCKMETHOD;
 
-	res = LockAcquireExtended(&tag, ExclusiveLock, false, false, true,
-							  &locallock);
+	res = usermap_lock_acquire(&tag, ExclusiveLock, &locallock);
 
 	/*
 	 * As LockDatabaseObject does: once a lock we did not already hold is

@@ -21,6 +21,7 @@
 #include "utils/acl.h"
 
 #include "privileges.h"
+#include "usermap_compat.h"
 
 /*
  * Raise an error unless the current user may manage the mapping of role
@@ -32,13 +33,13 @@ usermap_check_privileges(Oid umuserid, Oid serverid, const char *servername)
 	Oid			curuserid = GetUserId();
 	AclResult	aclresult;
 
-	if (pg_foreign_server_ownercheck(serverid, curuserid))
+	if (usermap_server_ownercheck(serverid, curuserid))
 		return;
 
 	if (umuserid != curuserid)
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FOREIGN_SERVER, servername);
 
-	aclresult = pg_foreign_server_aclcheck(serverid, curuserid, ACL_USAGE);
+	aclresult = usermap_server_aclcheck(serverid, curuserid, ACL_USAGE);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, servername);
 }

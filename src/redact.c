@@ -101,13 +101,12 @@
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "parser/scanner.h"
-/* gram.h needs YYLTYPE from scanner.h and the node types above */
-#include "parser/gram.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
 #include "redact.h"
 #include "secrets.h"
+#include "usermap_compat.h"
 
 bool		usermap_redact_enabled = true;
 
@@ -117,10 +116,76 @@ bool		usermap_redact_enabled = true;
 /* What a masked stretch of text is replaced by. */
 #define QUOTED_MASK		"'" USERMAP_MASK "'"
 
+/*
+ * Token codes.  core_yylex() returns a character for a one-character token
+ * and a code from the grammar's gram.h for the others, but gram.h is not
+ * installed from PostgreSQL 16 on and its numbering moves between majors
+ * (every keyword does).  So the redactor has codes of its own, named as
+ * gram.h names them, above every code the grammar uses: the lexer returns
+ * them for keywords itself, through the keyword_tokens table that
+ * scanner_init() takes, and lex_text() translates the few other tokens it
+ * needs, whose codes redact_learn_tokens() learns from the running lexer.
+ */
+typedef enum RedactTokenCode
+{
+	OTHER_TOKEN = 2000,			/* numbers, operators, parameters, ... */
+	IDENT,
+	UIDENT,
+	SCONST,
+	USCONST,
+	OTHER_KEYWORD,				/* every keyword not named below */
+	ADD_P,
+	ALTER,
+	CREATE,
+	DROP,
+	EXISTS,
+	FOR,
+	IF_P,
+	MAPPING,
+	NOT,
+	OPTIONS,
+	SERVER,
+	SET,
+	UESCAPE,
+	USER
+} RedactTokenCode;
+
+/* The keywords the redactor tells apart, with their codes */
+static const struct
+{
+	const char *keyword;
+	RedactTokenCode code;
+}			redact_keywords[] =
+{
+	{"add", ADD_P},
+	{"alter", ALTER},
+	{"create", CREATE},
+	{"drop", DROP},
+	{"exists", EXISTS},
+	{"for", FOR},
+	{"if", IF_P},
+	{"mapping", MAPPING},
+	{"not", NOT},
+	{"options", OPTIONS},
+	{"server", SERVER},
+	{"set", SET},
+	{"uescape", UESCAPE},
+	{"user", USER},
+};
+
+/* keyword number -> code, for scanner_init(); see redact_learn_tokens() */
+static uint16 *redact_keyword_tokens = NULL;
+
+/* The running lexer's codes for the non-keyword tokens we need */
+static int	lexer_ident = -1;
+static int	lexer_uident = -1;
+static int	lexer_sconst = -1;
+static int	lexer_usconst = -1;
+
 /* One token from core_yylex, with where it starts and ends in the text. */
 typedef struct RedactToken
 {
-	int			tok;			/* token code: a character, or gram.h's */
+	int			tok;			/* a character or a RedactTokenCode */
 	int			start;			/* byte offset of the first byte */
 	int			end;			/* byte offset just past the last byte */
 	const char *str;			/* identifier, keyword or string value */
@@ -436,6 +501,55 @@ scan_quoted(const char *s, int i, bool escapes, bool doubling)
 }
 
 /*
+ * The radix of a non-decimal integer literal whose "0" is followed by "c",
+ * or 0 if there is none: PostgreSQL 15 reads "0x1" as trailing junk.
+ */
+static inline int
+radix_of(char c)
+{
+	if (!USERMAP_LEXER_NONDECIMAL_INTEGERS)
+		return 0;
+	switch (c)
+	{
+		case 'x':
+		case 'X':
+			return 16;
+		case 'o':
+		case 'O':
+			return 8;
+		case 'b':
+		case 'B':
+			return 2;
+		default:
+			return 0;
+	}
+}
+
+static inline bool
+is_radix_digit(char c, int radix)
+{
+	if (radix == 16)
+		return IS_DIGIT(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	return c >= '0' && c < '0' + radix;
+}
+
+/*
+ * Skip the {decinteger} at s[i], if a digit starts one: digits, with
+ * single underscores between them where the server's lexer allows them.
+ */
+static int
+skip_decinteger(const char *s, int i)
+{
+	if (!IS_DIGIT(s[i]))
+		return i;
+	for (i++; IS_DIGIT(s[i]) ||
+		 (USERMAP_LEXER_NUMERIC_UNDERSCORES && s[i] == '_' && IS_DIGIT(s[i + 1]));
+		 i++)
+		;
+	return i;
+}
+
+/*
  * Return the length of the longest prefix of "s" that core_yylex() lexes
  * without raising an error or emitting a message: "len" if that is all of
  * it, otherwise the offset of the first token it might complain about.
@@ -573,15 +687,34 @@ lexable_prefix(const char *s, int len)
 				return start;
 			continue;
 		}
+		else if (c == '0' && radix_of(c1) != 0)
+		{
+			/*
+			 * {hexinteger}, {octinteger}, {bininteger} (16 on): "0x" must be
+			 * followed by a digit, and an identifier character right after
+			 * the digits makes {integer_junk} the longer match.
+			 */
+			int			radix = radix_of(c1);
+
+			i += 2;
+			if (s[i] == '_')
+				i++;
+			if (!is_radix_digit(s[i], radix))
+				return start;
+			while (is_radix_digit(s[i], radix) ||
+				   (s[i] == '_' && is_radix_digit(s[i + 1], radix)))
+				i++;
+			if (IS_IDENT_CONT((unsigned char) s[i]))
+				return start;
+			continue;
+		}
 		else if (IS_DIGIT(c) || (c == '.' && IS_DIGIT(c1)))
 		{
-			for (; IS_DIGIT(s[i]); i++)
-				;
+			i = skip_decinteger(s, i);
 			if (s[i] == '.' && s[i + 1] == '.')
 				continue;		/* "1..": an integer, then ".." */
 			if (s[i] == '.')
-				for (i++; IS_DIGIT(s[i]); i++)
-					;
+				i = skip_decinteger(s, i + 1);
 			if (IS_IDENT_START((unsigned char) s[i]))
 			{
 				/*
@@ -602,8 +735,7 @@ lexable_prefix(const char *s, int len)
 					explen = sign ? 2 : 1;
 					if (!IS_DIGIT(s[i + explen]))
 						return start;
-					while (IS_DIGIT(s[i + explen]))
-						explen++;
+					explen = skip_decinteger(s, i + explen) - i;
 				}
 				if (explen == 0 || (!sign && idlen > explen))
 					return start;
@@ -659,14 +791,82 @@ add_token(RedactState *st, int tok, int start, int end, const char *str)
 	st->ntokens++;
 }
 
-/*
- * Keyword tokens follow the lexer's other tokens in gram.h; core_yylex()
- * never returns the grammar-only tokens that come after the keywords.
- */
 static inline bool
 is_keyword(int tok)
 {
-	return tok > NOT_EQUALS;
+	return tok >= OTHER_KEYWORD;
+}
+
+/*
+ * The redactor's code for a token core_yylex() returned: keywords already
+ * come as RedactTokenCodes, characters stay as they are.
+ */
+static inline int
+redact_token_code(int lexer_code)
+{
+	if (lexer_code < 256 || lexer_code >= OTHER_KEYWORD)
+		return lexer_code;
+	if (lexer_code == lexer_ident)
+		return IDENT;
+	if (lexer_code == lexer_uident)
+		return UIDENT;
+	if (lexer_code == lexer_sconst)
+		return SCONST;
+	if (lexer_code == lexer_usconst)
+		return USCONST;
+	return OTHER_TOKEN;
+}
+
+/*
+ * Build the keyword table and learn the lexer's codes for identifiers and
+ * string constants by lexing one of each.  Run once, when the library is
+ * loaded: the answers hold for the life of the server binary.
+ */
+void
+usermap_redact_init(void)
+{
+	static const char sample[] = "x U&\"x\" 'x' U&'x'";
+	int		   *learned[] = {&lexer_ident, &lexer_uident, &lexer_sconst, &lexer_usconst};
+	MemoryContext oldcxt;
+	core_yy_extra_type yyextra;
+	core_yyscan_t yyscanner;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	int			code;
+	int			n = 0;
+
+	if (redact_keyword_tokens != NULL)
+		return;
+
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	redact_keyword_tokens = palloc(ScanKeywords.num_keywords * sizeof(uint16));
+	MemoryContextSwitchTo(oldcxt);
+	for (int i = 0; i < ScanKeywords.num_keywords; i++)
+		redact_keyword_tokens[i] = OTHER_KEYWORD;
+	for (size_t i = 0; i < lengthof(redact_keywords); i++)
+	{
+		int			kwnum = ScanKeywordLookup(redact_keywords[i].keyword,
+											  &ScanKeywords);
+
+		if (kwnum < 0)
+			elog(ERROR, "usermap: \"%s\" is not a keyword of this server",
+				 redact_keywords[i].keyword);
+		redact_keyword_tokens[kwnum] = redact_keywords[i].code;
+	}
+
+	yyscanner = scanner_init(sample, &yyextra, &ScanKeywords,
+							 redact_keyword_tokens);
+	/* U&'...' is valid only with standard_conforming_strings on */
+	yyextra.standard_conforming_strings = true;
+	while ((code = core_yylex(&yylval, &yylloc, yyscanner)) != 0)
+	{
+		if (n >= (int) lengthof(learned) || code < 256 || code >= OTHER_TOKEN)
+			elog(ERROR, "usermap: unexpected token code %d from the lexer", code);
+		*learned[n++] = code;
+	}
+	scanner_finish(yyscanner);
+	if (n != (int) lengthof(learned))
+		elog(ERROR, "usermap: the lexer returned %d tokens for \"%s\"", n, sample);
 }
 
 /*
@@ -695,7 +895,7 @@ lex_text(RedactState *st)
 		int			tok;
 
 		yyscanner = scanner_init(prefix, &yyextra, &ScanKeywords,
-								 ScanKeywordTokens);
+								 redact_keyword_tokens);
 		/* the server warns once, when it runs the statement */
 		yyextra.escape_string_warning = false;
 
@@ -703,6 +903,7 @@ lex_text(RedactState *st)
 		{
 			const char *str = NULL;
 
+			tok = redact_token_code(tok);
 			if (tok == IDENT || tok == UIDENT || tok == SCONST ||
 				tok == USCONST)
 				str = yylval.str;

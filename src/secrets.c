@@ -23,6 +23,7 @@
 #include "utils/guc.h"
 
 #include "secrets.h"
+#include "usermap_compat.h"
 
 char	   *usermap_secret_options = NULL;
 
@@ -53,8 +54,8 @@ check_secret_options(char **newval, void **extra, GucSource source)
 	nnames++;
 
 	size = (nnames + 1) * sizeof(char *) + strlen(*newval) + 1;
-	/* GUC "extra" data is malloc'd; the GUC machinery free()s it */
-	names = (char **) malloc(size);
+	/* the GUC machinery releases "extra" itself; see usermap_compat.h */
+	names = (char **) usermap_guc_extra_alloc(size);
 	if (names == NULL)
 	{
 		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
@@ -80,7 +81,7 @@ check_secret_options(char **newval, void **extra, GucSource source)
 		if (*tok == '\0' && (comma != NULL || i > 0))
 		{
 			GUC_check_errdetail("Option names in usermap.secret_options must not be empty.");
-			free(names);
+			usermap_guc_extra_free(names);
 			return false;
 		}
 		if (*tok != '\0')

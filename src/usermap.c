@@ -112,6 +112,8 @@ _PG_init(void)
 
 	MarkGUCPrefixReserved("usermap");
 
+	usermap_redact_init();
+
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 
