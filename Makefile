@@ -30,8 +30,12 @@ PG_CPPFLAGS = -I$(srcdir)/include -DUSERMAP_VERSION='"$(EXTVERSION)"'
 # PG_FUNCTION_ARGS, hook signatures and inline functions in server headers.
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 
-# pg_regress suites.  The server under test must preload usermap and have
-# the test helper test/usermap_test installed; scripts/test-all does both.
+# pg_regress suites.  "make installcheck" runs them, the isolation specs
+# and the TAP tests against the installed server: pg_regress and
+# pg_isolation_regress start a temporary instance of it that preloads
+# usermap (test/usermap.conf), as contrib modules that need
+# shared_preload_libraries do.  The test helper test/usermap_test must be
+# installed too; scripts/test-version installs it.
 #
 # The core_* suites describe behaviour the server's own code has too, so
 # they also run with usermap.enabled = off against the very same expected
@@ -42,7 +46,10 @@ REGRESS_CORE = core_create core_alter core_drop core_privileges \
 	core_postgres_fdw
 REGRESS = $(REGRESS_CORE) usermap_guc usermap_redact catalog \
 	catalog_privileges catalog_extension
-REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=postgres_fdw
+TEMP_INSTANCE = --temp-instance=./tmp_check_instance \
+	--temp-config=$(srcdir)/test/usermap.conf
+REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=postgres_fdw \
+	$(TEMP_INSTANCE)
 
 # Isolation specs: each race through usermap, and its *_core companion
 # recording what the server's own code does in the same race.
@@ -50,7 +57,7 @@ ISOLATION = alter_alter create_create alter_drop drop_drop create_drop \
 	alter_drop_server drop_owned different_mappings \
 	alter_alter_core create_create_core alter_drop_core drop_drop_core \
 	create_drop_core alter_drop_server_core drop_owned_core
-ISOLATION_OPTS = --load-extension=postgres_fdw
+ISOLATION_OPTS = --load-extension=postgres_fdw $(TEMP_INSTANCE)
 
 TAP_TESTS = 1
 
@@ -58,8 +65,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# One target per suite, so that scripts/test-all can run them all and
-# report each; "make installcheck" (PGXS) runs the first three in a row.
+# One target per suite, so that scripts/test-version can run each and
+# report it; "make installcheck" (PGXS) runs the first three in a row.
 installcheck-regress: submake $(REGRESS_PREP)
 	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
 
@@ -70,14 +77,14 @@ installcheck-tap:
 	$(prove_installcheck)
 
 # Run the core_* suites through the server's own code.
-installcheck-as-core:
+installcheck-as-core: submake $(REGRESS_PREP)
 	PGOPTIONS="$$PGOPTIONS -c usermap.enabled=off" \
 	$(pg_regress_installcheck) --outputdir=output_core $(REGRESS_OPTS) $(REGRESS_CORE)
 
-# PostgreSQL's own regression suite with and without usermap; see
-# scripts/conformance.
-installcheck-core:
-	$(srcdir)/scripts/conformance
+# The regression suites against a server that is already running (PGHOST,
+# PGPORT), as scripts/valgrind-check needs: it runs the server itself.
+installcheck-running: submake $(REGRESS_PREP)
+	$(pg_regress_installcheck) --inputdir=$(srcdir) --load-extension=postgres_fdw $(REGRESS)
 
 .PHONY: installcheck-regress installcheck-isolation installcheck-tap \
-	installcheck-as-core installcheck-core
+	installcheck-as-core installcheck-running

@@ -9,8 +9,10 @@
 set -euo pipefail
 
 UM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-UM_PG_MAJOR=15
-UM_PACKAGES="make gcc libc6-dev postgresql-$UM_PG_MAJOR postgresql-server-dev-$UM_PG_MAJOR postgresql-contrib postgresql-$UM_PG_MAJOR-pgaudit libipc-run-perl"
+# The PostgreSQL major to build and test against: the host's Debian 12
+# server unless the caller (scripts/test-all, inside a chroot) names another.
+UM_PG_MAJOR=${UM_PG_MAJOR:-15}
+UM_PACKAGES="make gcc libc6-dev postgresql-$UM_PG_MAJOR postgresql-server-dev-$UM_PG_MAJOR postgresql-$UM_PG_MAJOR-pgaudit libipc-run-perl"
 
 um_log() { printf '\n==> %s\n' "$*"; }
 

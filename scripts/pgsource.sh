@@ -5,11 +5,15 @@
 #
 # Sourced after lib.sh, not run.  The tree is cached outside the checkout.
 
-# Unpacked PostgreSQL 15 source tree to use or to create.
-PGSRC_DIR=${PGSRC_DIR:-/var/tmp/usermap-pgsrc}
+# Unpacked PostgreSQL source tree of the major under test, to use or create.
+PGSRC_DIR=${PGSRC_DIR:-/var/tmp/usermap-pgsrc-$UM_PG_MAJOR}
 # Debian may have stopped serving the source of the installed minor release
-# once a newer one is out; this one is known to be served for bookworm.
-FALLBACK_SRC_VERSION=15.18-0+deb12u1
+# once a newer one is out; for 15 this one is known to be served for
+# bookworm.  Other majors have no fallback.
+case $UM_PG_MAJOR in
+15) FALLBACK_SRC_VERSION=15.18-0+deb12u1 ;;
+*) FALLBACK_SRC_VERSION= ;;
+esac
 
 # True when some apt source file asks for source packages, in either the
 # one-line ("deb-src ...") or the deb822 ("Types: deb deb-src") format.
@@ -78,7 +82,8 @@ ensure_deb_src() {
 	sources_index_present || um_root apt-get update -q
 }
 
-# Leave an unpacked PostgreSQL 15 source tree in $PGSRC_DIR.  The test files
+# Leave an unpacked PostgreSQL source tree of the major under test in
+# $PGSRC_DIR, or say why not and return 1.  The test files
 # are never committed to this repository; they are fetched at test time.
 um_fetch_pg_source() {
 	local installed tmp tree v
@@ -101,7 +106,7 @@ um_fetch_pg_source() {
 	# download never leaves a half-unpacked tree where we would trust it.
 	tmp=$(mktemp -d "$PGSRC_DIR.tmp.XXXXXX")
 	tree=
-	for v in "$installed" "$FALLBACK_SRC_VERSION"; do
+	for v in "$installed" $FALLBACK_SRC_VERSION; do
 		[ -d "$tmp/$v" ] && continue # installed version is the fallback
 		um_log "fetching source of postgresql-$UM_PG_MAJOR=$v"
 		mkdir "$tmp/$v"
@@ -117,9 +122,9 @@ um_fetch_pg_source() {
 		tree=
 	done
 	if [ -z "$tree" ]; then
-		cat "$tmp"/*.log >&2
 		rm -rf "$tmp"
-		um_die "could not fetch the postgresql-$UM_PG_MAJOR source package"
+		echo "the archive serves no source of postgresql-$UM_PG_MAJOR for version $installed${FALLBACK_SRC_VERSION:+ or $FALLBACK_SRC_VERSION}" >&2
+		return 1
 	fi
 	mv "$tree" "$PGSRC_DIR"
 	rm -rf "$tmp"

@@ -79,6 +79,8 @@ SELECT * FROM regress_um_mappings WHERE server = 'regress_um_srv2';
 
 -- The wrapper's validator runs, with its own messages.
 CREATE USER MAPPING FOR regress_um_owner SERVER regress_um_vsrv OPTIONS (host 'x');
+-- From 16 on the hint names the closest valid option instead of all of them.
+CREATE USER MAPPING FOR regress_um_owner SERVER regress_um_vsrv OPTIONS (passwrd 'x');
 CREATE USER MAPPING FOR regress_um_owner SERVER regress_um_vsrv OPTIONS (user 'u', password 'p');
 CREATE USER MAPPING FOR PUBLIC SERVER regress_um_vsrv;
 SELECT * FROM regress_um_mappings WHERE server = 'regress_um_vsrv';

@@ -38,14 +38,17 @@ SELECT count(*) FROM pg_user_mapping m JOIN pg_foreign_server s ON s.oid = m.ums
 -- A parallel worker refuses them too.
 CREATE FUNCTION regress_um_ddl_in_worker(stmt text) RETURNS int
 LANGUAGE plpgsql PARALLEL SAFE AS $$ BEGIN EXECUTE stmt; RETURN 1; END $$;
-SET force_parallel_mode = on;
+-- force_parallel_mode is called debug_parallel_query from 16 on
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+	THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END AS parallel_guc \gset
+SET :parallel_guc = on;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET max_parallel_workers_per_gather = 2;
 SELECT regress_um_ddl_in_worker('CREATE USER MAPPING FOR PUBLIC SERVER regress_um_srv');
 SELECT regress_um_ddl_in_worker('ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET a ''3'')');
 SELECT regress_um_ddl_in_worker('DROP USER MAPPING FOR regress_um_alice SERVER regress_um_srv');
-RESET force_parallel_mode;
+RESET :parallel_guc;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET max_parallel_workers_per_gather;

@@ -19,7 +19,7 @@ my $node = PostgreSQL::Test::Cluster->new('main');
 $node->init;
 $node->append_conf(
 	'postgresql.conf', q{
-pgaudit.log = 'ddl'
+pgaudit.log = 'ddl, role'
 pg_stat_statements.track_utility = on
 });
 
@@ -61,7 +61,7 @@ sub run_with_order
 		SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
 		 WHERE query LIKE 'CREATE USER MAPPING%'});
 	my $log = slurp_file($node->logfile, $log_offset);
-	my $audited = () = $log =~ /AUDIT: SESSION,\d+,\d+,DDL,CREATE USER MAPPING,/g;
+	my $audited = () = $log =~ /AUDIT: SESSION,\d+,\d+,(?:DDL|ROLE),CREATE USER MAPPING,/g;
 
 	return ($ret, $usermap_ran, $stderr, $pgss_calls, $audited);
 }
