@@ -5,14 +5,22 @@
 # (trixie) and 18 from Debian sid; their binaries need a newer glibc than
 # Debian 12 has, so each lives in a debootstrap chroot of its suite with
 # the server, its development files, pgaudit, a compiler and IPC::Run.
+# Each also gets PostgreSQL 15 from Debian 12 (bookworm), pinned so that
+# nothing else comes from there, as the old cluster of pg_upgrade tests.
+# A chroot for 15 itself (bookworm) exists for UM_CHROOT_ALL=1 runs, which
+# keep a machine's own installation untouched.
 # The mirror is whatever the machine's apt configuration uses for Debian
 # itself, read at run time: it is never written into this repository.
 
 UM_CHROOT_BASE=${UM_CHROOT_BASE:-/var/tmp/usermap-chroot}
+# Bumped whenever what a chroot holds changes, so that chroots made by an
+# older recipe are made again.
+UM_CHROOT_RECIPE=2
 
 # The Debian suite that carries a given PostgreSQL major.
 um_suite_for_major() {
 	case $1 in
+	15) echo bookworm ;;
 	17) echo trixie ;;
 	18) echo sid ;;
 	*) um_die "no Debian suite reachable here carries PostgreSQL $1" ;;
@@ -70,12 +78,16 @@ um_chroot_umount() {
 
 # um_chroot_ensure MAJOR: leave a ready chroot for PostgreSQL MAJOR, made
 # on first use (about a minute) and reused afterwards.  A chroot is ready
-# once the stamp file exists; an interrupted one is made again.
+# once its stamp file names the current recipe; an interrupted one, or one
+# made by an older recipe, is made again.
 um_chroot_ensure() {
 	local major=$1 suite root mirror
 	suite=$(um_suite_for_major "$major")
 	root=$(um_chroot_dir "$major")
-	[ -f "$root/.usermap-ready" ] && { um_chroot_mount "$root"; return 0; }
+	if [ "$(cat "$root/.usermap-ready" 2>/dev/null)" = "$UM_CHROOT_RECIPE" ]; then
+		um_chroot_mount "$root"
+		return 0
+	fi
 
 	command -v debootstrap >/dev/null || {
 		um_root apt-get update -q
@@ -83,7 +95,11 @@ um_chroot_ensure() {
 	}
 	mirror=$(um_debian_mirror)
 	um_chroot_umount "$root"
-	um_root rm -rf "$root"
+	# Never delete through a mount: /dev inside is the machine's own.
+	if grep -q " $root/" /proc/mounts; then
+		um_die "$root still has mounts; unmount them before it can be made again"
+	fi
+	um_root rm -rf --one-file-system "$root"
 	um_log "making a $suite chroot for PostgreSQL $major in $root"
 	um_root debootstrap --variant=minbase --include=ca-certificates \
 		"$suite" "$root" "$mirror" >"${TMPDIR:-/tmp}/usermap-debootstrap-$major.log" 2>&1 || {
@@ -100,13 +116,21 @@ um_chroot_ensure() {
 	printf '#!/bin/sh\nexit 101\n' | um_root tee "$root/usr/sbin/policy-rc.d" >/dev/null
 	um_root chmod +x "$root/usr/sbin/policy-rc.d"
 	um_chroot_mount "$root"
+	local old=()
+	if [ "$suite" != bookworm ]; then
+		printf 'Types: deb\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+			"$mirror" | um_root tee "$root/etc/apt/sources.list.d/bookworm.sources" >/dev/null
+		printf 'Package: *\nPin: release n=bookworm\nPin-Priority: 100\n' |
+			um_root tee "$root/etc/apt/preferences.d/bookworm" >/dev/null
+		old=(postgresql-15/bookworm postgresql-server-dev-15/bookworm)
+	fi
 	um_root chroot "$root" apt-get update -q >/dev/null
 	um_root chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		--no-install-recommends make gcc libc6-dev perl libipc-run-perl dpkg-dev \
 		"postgresql-$major" "postgresql-server-dev-$major" "postgresql-$major-pgaudit" \
-		postgresql-common >"${TMPDIR:-/tmp}/usermap-chroot-apt-$major.log" 2>&1 || {
+		postgresql-common "${old[@]}" >"${TMPDIR:-/tmp}/usermap-chroot-apt-$major.log" 2>&1 || {
 		tail -n 30 "${TMPDIR:-/tmp}/usermap-chroot-apt-$major.log" >&2
 		um_die "installing PostgreSQL $major into the $suite chroot failed"
 	}
-	um_root touch "$root/.usermap-ready"
+	echo "$UM_CHROOT_RECIPE" | um_root tee "$root/.usermap-ready" >/dev/null
 }
