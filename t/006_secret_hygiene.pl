@@ -233,6 +233,33 @@ for my $case (
 }
 $victim->quit;
 
+# Grouping otherwise follows core's query ids.  From 16 on they are a
+# jumble of the parse tree, so spelling (case, spaces) does not split an
+# entry; in 15 they hash the text, and it does.  A non-secret value splits
+# an entry on every major.
+push @secrets, 'umsecret_g0', 'umsecret_g1', 'umsecret_g2';
+$node->safe_psql(
+	'postgres', q{
+	CREATE ROLE regress_dave;
+	CREATE USER MAPPING FOR regress_dave SERVER s OPTIONS (password 'umsecret_g0', user 'g0');
+	ALTER USER MAPPING FOR regress_dave SERVER s OPTIONS (SET password 'umsecret_g1');
+	alter  user mapping  for regress_dave server s options (set password 'umsecret_g2');
+	ALTER USER MAPPING FOR regress_dave SERVER s OPTIONS (SET user 'g1');
+	ALTER USER MAPPING FOR regress_dave SERVER s OPTIONS (SET user 'g2');
+});
+my $dave_entries = $node->safe_psql(
+	'postgres', q{
+	SELECT string_agg(calls::text, ',' ORDER BY calls) FROM pg_stat_statements
+	 WHERE toplevel AND query ILIKE 'alter %regress_dave%password%'});
+is($dave_entries, $node->pg_version >= 16 ? '2' : '1,1',
+	'statements differing in spelling and secret are grouped as core groups them');
+is( $node->safe_psql(
+		'postgres', q{
+	SELECT count(*) FROM pg_stat_statements
+	 WHERE toplevel AND query ~ '^ALTER USER MAPPING FOR regress_dave SERVER s OPTIONS \(SET user'}),
+	'2',
+	'statements differing in a non-secret value keep their own entries');
+
 # What other libraries and the audit trail kept
 my $pgss = $node->safe_psql('postgres',
 	q{SELECT string_agg(query, E'\n') FROM pg_stat_statements});
