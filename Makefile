@@ -84,7 +84,8 @@ installcheck-as-core: submake $(REGRESS_PREP)
 # The regression suites against a server that is already running (PGHOST,
 # PGPORT), as scripts/valgrind-check needs: it runs the server itself.
 installcheck-running: submake $(REGRESS_PREP)
-	$(pg_regress_installcheck) --inputdir=$(srcdir) --load-extension=postgres_fdw $(REGRESS)
+	$(pg_regress_installcheck) --inputdir=$(srcdir) --dbname=$(CONTRIB_TESTDB) \
+		--load-extension=postgres_fdw $(REGRESS)
 
 .PHONY: installcheck-regress installcheck-isolation installcheck-tap \
 	installcheck-as-core installcheck-running
