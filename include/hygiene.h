@@ -13,6 +13,10 @@
 #ifndef USERMAP_HYGIENE_H
 #define USERMAP_HYGIENE_H
 
+#include "nodes/plannodes.h"
+
 extern void usermap_hygiene_install_hooks(void);
+extern void usermap_unmask_statement(PlannedStmt **pstmt,
+									 const char **queryString);
 
 #endif							/* USERMAP_HYGIENE_H */

@@ -339,6 +339,16 @@ SELECT regress_um_redacted($q$SELECT 1$q$);
 
 \pset tuples_only off
 \pset format aligned
+
+--
+-- The server's own code gets the text the client sent, not the masked
+-- copy other libraries see: an error position in a statement that holds a
+-- secret is the same with usermap.redact off (the server alone) and on.
+--
+SET usermap.redact = off;
+DO $$BEGIN IF false THEN EXECUTE 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password ''a secret much longer than its mask'')'; END IF; END$$ LANGUAGE plpgsql LANGUAGE plpgsql;
+RESET usermap.redact;
+DO $$BEGIN IF false THEN EXECUTE 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password ''a secret much longer than its mask'')'; END IF; END$$ LANGUAGE plpgsql LANGUAGE plpgsql;
 DROP FUNCTION regress_um_redacted(text);
 DROP FUNCTION regress_um_reads_back(text);
 DROP EXTENSION usermap;

@@ -77,6 +77,22 @@ static char *published_activity = NULL;
 static bool warned_not_outermost = false;
 
 /*
+ * The statement the masking hook is passing down the chain masked, with
+ * what it replaced, so that the server's own code gets the original text
+ * back (usermap_unmask_statement): error positions, a DO block's source
+ * and everything else the server derives from the text stay as in core.
+ */
+typedef struct MaskedStatement
+{
+	const char *masked_query;
+	PlannedStmt *masked_pstmt;
+	const char *query;
+	PlannedStmt *pstmt;
+} MaskedStatement;
+
+static MaskedStatement in_flight = {NULL, NULL, NULL, NULL};
+
+/*
  * Statements whose own text is masked for other libraries and whose query
  * id is recomputed: those that can hold a secret option value as a
  * literal, and DO, whose body can.
@@ -437,8 +453,23 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 			if (masked != NULL)
 			{
-				queryString = masked;
-				pstmt = masked_pstmt;
+				MaskedStatement saved = in_flight;
+
+				in_flight.masked_query = masked;
+				in_flight.masked_pstmt = masked_pstmt;
+				in_flight.query = queryString;
+				in_flight.pstmt = pstmt;
+				PG_TRY();
+				{
+					below_masking_hook(masked_pstmt, masked, readOnlyTree,
+									   context, params, queryEnv, dest, qc);
+				}
+				PG_FINALLY();
+				{
+					in_flight = saved;
+				}
+				PG_END_TRY();
+				return;
 			}
 		}
 
@@ -459,6 +490,24 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 	below_masking_hook(pstmt, queryString, readOnlyTree, context, params,
 					   queryEnv, dest, qc);
+}
+
+/*
+ * If "pstmt" and "queryString" are the masked copies the masking hook
+ * passed down the chain, replace them by the originals.  Called where the
+ * chain ends, just before the server's code (or usermap's) executes the
+ * statement; libraries between the two hooks saw only the masked text.
+ */
+void
+usermap_unmask_statement(PlannedStmt **pstmt, const char **queryString)
+{
+	if (in_flight.masked_query != NULL &&
+		*queryString == in_flight.masked_query &&
+		*pstmt == in_flight.masked_pstmt)
+	{
+		*queryString = in_flight.query;
+		*pstmt = in_flight.pstmt;
+	}
 }
 
 /*

@@ -52,6 +52,8 @@ PG_FUNCTION_INFO_V1(usermap_require_preload);
  * own pay nothing measurable.  Owned statements are not passed down the
  * hook chain: hooks loaded before usermap never see them, which is why the
  * README asks for usermap to be listed first in shared_preload_libraries.
+ * Where the chain ends, the statement gets back the text the masking hook
+ * of hygiene.c replaced: the server's code must see what the client sent.
  */
 static void
 usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -60,13 +62,19 @@ usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					   DestReceiver *dest, QueryCompletion *qc)
 {
 	if (usermap_enabled && usermap_owns_statement(pstmt->utilityStmt))
+	{
+		usermap_unmask_statement(&pstmt, &queryString);
 		usermap_execute(pstmt, queryString, context);
+	}
 	else if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 							params, queryEnv, dest, qc);
 	else
+	{
+		usermap_unmask_statement(&pstmt, &queryString);
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
+	}
 }
 
 /*
