@@ -19,6 +19,12 @@ extern bool usermap_redact_enabled;
 extern void usermap_redact_init(void);
 
 /*
+ * Note the settings the lexer reads, now in force, among those texts may
+ * have been lexed under; see redact.c.
+ */
+extern void usermap_redact_observe_settings(void);
+
+/*
  * Cheap test, no lexing, one pass over the bytes: could "text" hold a
  * CREATE or ALTER USER MAPPING statement, directly or in the value of a
  * string constant at any depth?  It is true whenever "text" contains

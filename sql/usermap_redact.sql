@@ -5,6 +5,12 @@ CREATE EXTENSION usermap;
 -- for byte.  Each query shows the redacted text, or "(unchanged)".
 --
 SET client_min_messages = notice;
+-- Connections for sections that need a new backend: one that has lexed
+-- only under the defaults, and one only under standard_conforming_strings
+-- off.
+SELECT format('dbname=%s options=', current_database()) AS new_backend,
+	format('dbname=%s options=-cstandard_conforming_strings=off',
+		   current_database()) AS scs_off_conninfo \gset
 CREATE FUNCTION regress_um_redacted(q text) RETURNS text
 LANGUAGE sql AS $f$
   SELECT CASE WHEN usermap.redact(q) = q THEN '(unchanged)'
@@ -98,7 +104,12 @@ SET LOCAL usermap.secret_options = 'token';
 SELECT usermap.redact($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', password 'b')$q$);
 ROLLBACK;
 SELECT usermap.redact($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', password 'b')$q$);
--- 'a\' ends the string only where a backslash is not an escape
+-- 'a\' ends the string only where a backslash is not an escape.  A query
+-- string is lexed when it arrives and may be redacted after a statement in
+-- it changed the setting, so a text is read under every value this backend
+-- has lexed under, and whatever any reading takes for a secret is masked:
+-- once standard_conforming_strings has been off, 'a\' is read both ways,
+-- and the option list fails closed.  A new backend reads it once again.
 SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user 'a\', password 'b')$q$);
 SET standard_conforming_strings = off;
 SET escape_string_warning = off;
@@ -106,12 +117,18 @@ SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user '
 RESET escape_string_warning;
 RESET standard_conforming_strings;
 SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user 'a\', password 'b')$q$);
--- \' is refused with backslash_quote off: the statement fails closed
+\c :new_backend
+SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user 'a\', password 'b')$q$);
+-- \' is refused with backslash_quote off: the statement fails closed, and
+-- from then on in this backend, where a text holds \'.
 SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user E'it\'s', password 'b')$q$);
 SET backslash_quote = off;
 SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user E'it\'s', password 'b')$q$);
 RESET backslash_quote;
 SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user E'it\'s', password 'b')$q$);
+SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user E'a\\b', password 'b')$q$);
+\c :new_backend
+SET client_min_messages = notice;
 -- usermap.redact does not matter: the function always masks.
 SET usermap.redact = off;
 SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$q$);
@@ -225,18 +242,25 @@ SELECT regress_um_redacted($q$DO $$BEGIN EXECUTE 'ALTER USER MAPPING FOR bob SER
 
 --
 -- standard_conforming_strings and backslash_quote are honoured; the lexer
--- issues no warning
+-- issues no warning.  A backend that has lexed only under
+-- standard_conforming_strings off reads a text only that way.
 --
-SET standard_conforming_strings = off;
+\c :scs_off_conninfo
+SET client_min_messages = notice;
+SHOW standard_conforming_strings;
 SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'it\'s', user 'a\\b')$q$);
 -- The redacted value holds a backslash: an E'' literal keeps it one.
 SELECT regress_um_redacted($q$SELECT 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user ''a\\\\b'', SET password ''x'')'$q$);
 -- U&'' is an error with standard_conforming_strings off.
 SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password U&'x')$q$);
-RESET standard_conforming_strings;
+\c :new_backend
+SET client_min_messages = notice;
 SET backslash_quote = off;
 SELECT regress_um_redacted($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user 'bob', SET password E'it\'s')$q$);
 RESET backslash_quote;
+-- a new backend, which has lexed under the defaults only
+\c :new_backend
+SET client_min_messages = notice;
 
 --
 -- A rewritten constant reads back as the redacted value of the original,
@@ -262,11 +286,11 @@ SELECT regress_um_reads_back($q$SELECT 'ALTER USER MAPPING FOR bob SERVER s '
   -- continued
   'OPTIONS (SET password ''x'')'$q$);
 SELECT regress_um_reads_back($q$SELECT $a$SELECT $b$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$b$$a$$q$);
-SET standard_conforming_strings = off;
+\c :scs_off_conninfo
 SET escape_string_warning = off;
 SELECT regress_um_reads_back($q$SELECT 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user ''\\\\'', SET password ''x'')'$q$);
-RESET escape_string_warning;
-RESET standard_conforming_strings;
+\c :new_backend
+SET client_min_messages = notice;
 SELECT q AS not_idempotent
   FROM (VALUES
     ($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (U&"pass!0077ord" UESCAPE '!'

@@ -234,6 +234,13 @@ usermap_emit_log(ErrorData *edata)
 {
 	if (usermap_redact_enabled)
 	{
+		/*
+		 * A text that did not parse is reported under its settings.  Only
+		 * while a statement runs: the postmaster's messages, or a backend's
+		 * before its startup options are applied, lexed nothing.
+		 */
+		if (debug_query_string != NULL)
+			usermap_redact_observe_settings();
 		if (in_error_recursion_trouble())
 			edata->hide_stmt = true;
 		else
@@ -364,6 +371,9 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 {
 	if (prev_post_parse_analyze_hook)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
+
+	/* the server lexed this statement's text under the settings now */
+	usermap_redact_observe_settings();
 
 	if (!usermap_redact_enabled)
 		return;

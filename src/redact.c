@@ -220,6 +220,30 @@ typedef struct RedactState
 	bool		in_quotes;		/* a statement quoted in a log message */
 } RedactState;
 
+/*
+ * The settings the lexer reads, as one reading of a text applies them.
+ * Both change how a '...' literal holding a backslash lexes, and a query
+ * string is lexed once, when it arrives, while it may be redacted later,
+ * after a statement in it changed them (or in a later query, for the
+ * extended protocol's Bind after a SET).  So the redactor does not trust
+ * the values now in force: it reads a text with a backslash under every
+ * combination of values this backend has lexed under, and masks whatever
+ * any reading takes for a secret.  A backend that never changes them, the
+ * usual case, reads every text once.
+ */
+typedef struct LexerSettings
+{
+	bool		standard_conforming_strings;
+	bool		backslash_quote_allowed;	/* \' is not an "unsafe use" */
+} LexerSettings;
+
+/* The reading under way; see redact_text_ex() */
+static LexerSettings reading;
+
+/* Bit masks of the values of each setting this backend has lexed under */
+static uint8 seen_scs = 0;
+static uint8 seen_backslash_quote = 0;
+
 static char *redact_text(const char *sql, int depth, bool *failed_closed);
 static char *redact_text_ex(const char *sql, int depth, bool message,
 							bool *failed_closed);
@@ -488,10 +512,7 @@ scan_quoted(const char *s, int i, bool escapes, bool doubling)
 			/* a backslash before a non-ASCII byte makes the lexer verify */
 			if (e == '\0' || IS_HIGHBIT_SET(e))
 				return -1;
-			if (e == '\'' &&
-				!(backslash_quote == BACKSLASH_QUOTE_ON ||
-				  (backslash_quote == BACKSLASH_QUOTE_SAFE_ENCODING &&
-				   !PG_ENCODING_IS_CLIENT_ONLY(pg_get_client_encoding()))))
+			if (e == '\'' && !reading.backslash_quote_allowed)
 				return -1;		/* unsafe use of \' */
 			i += 2;
 			continue;
@@ -561,7 +582,7 @@ skip_decinteger(const char *s, int i)
 static int
 lexable_prefix(const char *s, int len)
 {
-	bool		scs = standard_conforming_strings;
+	bool		scs = reading.standard_conforming_strings;
 	int			i = 0;
 
 	while (i < len)
@@ -817,6 +838,35 @@ redact_token_code(int lexer_code)
 	return OTHER_TOKEN;
 }
 
+/* The lexer's settings in force now */
+static LexerSettings
+current_lexer_settings(void)
+{
+	LexerSettings now;
+
+	now.standard_conforming_strings = standard_conforming_strings;
+	now.backslash_quote_allowed =
+		(backslash_quote == BACKSLASH_QUOTE_ON ||
+		 (backslash_quote == BACKSLASH_QUOTE_SAFE_ENCODING &&
+		  !PG_ENCODING_IS_CLIENT_ONLY(pg_get_client_encoding())));
+	return now;
+}
+
+/*
+ * Note the lexer's settings in force now among those this backend has
+ * lexed under.  Called wherever the server may just have lexed a text:
+ * parse analysis follows every raw parse, and a text that does not parse
+ * is reported right away.
+ */
+void
+usermap_redact_observe_settings(void)
+{
+	LexerSettings now = current_lexer_settings();
+
+	seen_scs |= 1 << now.standard_conforming_strings;
+	seen_backslash_quote |= 1 << now.backslash_quote_allowed;
+}
+
 /*
  * Build the keyword table and learn the lexer's codes for identifiers and
  * string constants by lexing one of each.  Run once, when the library is
@@ -898,6 +948,9 @@ lex_text(RedactState *st)
 								 redact_keyword_tokens);
 		/* the server warns once, when it runs the statement */
 		yyextra.escape_string_warning = false;
+		yyextra.standard_conforming_strings = reading.standard_conforming_strings;
+		yyextra.backslash_quote = reading.backslash_quote_allowed ?
+			BACKSLASH_QUOTE_ON : BACKSLASH_QUOTE_OFF;
 
 		while ((tok = core_yylex(&yylval, &yylloc, yyscanner)) != 0)
 		{
@@ -1198,7 +1251,7 @@ requote(const char *raw, int rawlen, const char *value)
 	}
 
 	/* with standard_conforming_strings off, '...' reads escapes too */
-	escapes = !standard_conforming_strings && strchr(value, '\\') != NULL;
+	escapes = !reading.standard_conforming_strings && strchr(value, '\\') != NULL;
 	initStringInfo(&buf);
 	if (escapes)
 		appendStringInfoChar(&buf, 'E');
@@ -1490,36 +1543,115 @@ redact_text(const char *sql, int depth, bool *failed_closed)
  * The same, where "message" says that "sql" is a log message (see
  * rest_may_hide_statement).
  */
-static char *
-redact_text_ex(const char *sql, int depth, bool message, bool *failed_closed)
+static void
+redact_one_reading(RedactState *st, const char *sql, int depth, bool message)
 {
-	RedactState st;
 	int			i = 0;
 
-	memset(&st, 0, sizeof(st));
-	st.sql = sql;
-	st.len = strlen(sql);
-	st.depth = depth;
+	memset(st, 0, sizeof(*st));
+	st->sql = sql;
+	st->len = strlen(sql);
+	st->depth = depth;
 
-	lex_text(&st);
+	lex_text(st);
 
-	while (i < st.ntokens)
+	while (i < st->ntokens)
 	{
-		int			tok = st.tokens[i].tok;
+		int			tok = st->tokens[i].tok;
 
-		if ((tok == CREATE || tok == ALTER) && starts_user_mapping(&st, i))
-			i = redact_statement(&st, i);
+		if ((tok == CREATE || tok == ALTER) && starts_user_mapping(st, i))
+			i = redact_statement(st, i);
 		else if (tok == SCONST || tok == USCONST)
-			i = redact_constant(&st, i, false);
+			i = redact_constant(st, i, false);
 		else
 			i++;
 	}
 
-	if (st.truncated && !st.masked_to_end &&
-		rest_may_hide_statement(sql, sql + st.lexed, message))
+	if (st->truncated && !st->masked_to_end &&
+		rest_may_hide_statement(sql, sql + st->lexed, message))
 	{
-		st.failed_closed = true;
-		mask_span(&st, st.lexed, st.len);
+		st->failed_closed = true;
+		mask_span(st, st->lexed, st->len);
+	}
+}
+
+/*
+ * Add the edits of another reading of the same text to st's: where two
+ * edits overlap and differ, their union is masked whole.
+ */
+static void
+merge_reading(RedactState *st, const RedactState *other)
+{
+	RedactEdit *merged;
+	int			n = 0;
+	int			i = 0;
+	int			j = 0;
+
+	if (other->nedits == 0)
+		return;
+	merged = palloc((st->nedits + other->nedits) * sizeof(RedactEdit));
+	while (i < st->nedits || j < other->nedits)
+	{
+		const RedactEdit *e;
+		RedactEdit *last = n > 0 ? &merged[n - 1] : NULL;
+
+		if (j >= other->nedits ||
+			(i < st->nedits && st->edits[i].start <= other->edits[j].start))
+			e = &st->edits[i++];
+		else
+			e = &other->edits[j++];
+
+		if (last == NULL || e->start >= last->end)
+			merged[n++] = *e;
+		else if (e->start != last->start || e->end != last->end ||
+				 strcmp(e->replacement, last->replacement) != 0)
+		{
+			last->end = Max(last->end, e->end);
+			last->replacement = QUOTED_MASK;
+		}
+	}
+	st->edits = merged;
+	st->nedits = n;
+	st->maxedits = n;
+	st->masked_to_end |= other->masked_to_end;
+	st->failed_closed |= other->failed_closed;
+}
+
+static char *
+redact_text_ex(const char *sql, int depth, bool message, bool *failed_closed)
+{
+	RedactState st;
+
+	redact_one_reading(&st, sql, depth, message);
+
+	/*
+	 * Only a backslash makes the readings differ: standard_conforming_strings
+	 * decides whether '...' reads escapes, backslash_quote whether \' is
+	 * allowed.  Constants nested in the text are read under the reading of
+	 * the text holding them.
+	 */
+	if (depth == 0 && strchr(sql, '\\') != NULL)
+	{
+		LexerSettings first = reading;
+		bool		quote_escape = (strstr(sql, "\\'") != NULL);
+
+		for (int scs = 0; scs <= 1; scs++)
+			for (int bq = 0; bq <= 1; bq++)
+			{
+				RedactState other;
+
+				if (!(seen_scs & (1 << scs)) ||
+					!(seen_backslash_quote & (1 << bq)) ||
+					(bq != first.backslash_quote_allowed && !quote_escape) ||
+					(scs == first.standard_conforming_strings &&
+					 bq == first.backslash_quote_allowed))
+					continue;
+				reading.standard_conforming_strings = scs;
+				reading.backslash_quote_allowed = bq;
+				redact_one_reading(&other, sql, depth, message);
+				merge_reading(&st, &other);
+				reading = first;
+			}
 	}
 
 	*failed_closed = st.failed_closed;
@@ -1755,9 +1887,10 @@ redact_message_text(const char *msg, int quoted)
  * for the audit trail.
  *
  * The result depends on more than the text: on the secret option names and
- * on the settings the lexer reads (standard_conforming_strings,
- * backslash_quote, the client encoding).  They are part of the key, so a
- * changed setting can never return a result computed under the old one.
+ * on the readings of the text (the settings the lexer reads now and those
+ * this backend has lexed under; see LexerSettings).  They are part of the
+ * key, so a changed setting can never return a result computed under the
+ * old one.
  * Texts longer than REDACT_CACHE_MAX_LEN are not kept, to bound the
  * memory held between statements; the cache lives in TopMemoryContext and
  * copies into it that fail for lack of memory are simply not kept, since
@@ -1772,9 +1905,9 @@ typedef struct RedactCacheEntry
 	size_t		len;			/* strlen(input) */
 	char	   *result;			/* NULL: nothing to mask */
 	bool		message;		/* usermap_redact_message() rather than SQL */
-	bool		standard_conforming_strings;
-	int			backslash_quote;
-	int			client_encoding;
+	LexerSettings settings;		/* the first reading */
+	uint8		seen_scs;		/* and the others */
+	uint8		seen_backslash_quote;
 	uint64		secret_options_generation;
 } RedactCacheEntry;
 
@@ -1792,9 +1925,10 @@ redact_cache_matches(const RedactCacheEntry *e, const char *input, size_t len,
 		e->len == len &&
 		e->message == message &&
 		e->secret_options_generation == usermap_secret_options_generation &&
-		e->standard_conforming_strings == standard_conforming_strings &&
-		e->backslash_quote == backslash_quote &&
-		e->client_encoding == pg_get_client_encoding() &&
+		e->settings.standard_conforming_strings == reading.standard_conforming_strings &&
+		e->settings.backslash_quote_allowed == reading.backslash_quote_allowed &&
+		e->seen_scs == seen_scs &&
+		e->seen_backslash_quote == seen_backslash_quote &&
 		strcmp(e->input, input) == 0;
 }
 
@@ -1842,9 +1976,9 @@ redact_cache_store(const char *input, size_t len, const char *result,
 	e->result = result_copy;
 	e->message = message;
 	e->secret_options_generation = usermap_secret_options_generation;
-	e->standard_conforming_strings = standard_conforming_strings;
-	e->backslash_quote = backslash_quote;
-	e->client_encoding = pg_get_client_encoding();
+	e->settings = reading;
+	e->seen_scs = seen_scs;
+	e->seen_backslash_quote = seen_backslash_quote;
 	redact_cache_next = (redact_cache_next + 1) % REDACT_CACHE_SIZE;
 }
 
@@ -1865,6 +1999,8 @@ redact_in_own_context(const char *text, bool message)
 	if (text == NULL || !usermap_redact_needed(text))
 		return NULL;
 
+	usermap_redact_observe_settings();
+	reading = current_lexer_settings();
 	len = strlen(text);
 	for (int i = 0; i < REDACT_CACHE_SIZE; i++)
 		if (redact_cache_matches(&redact_cache[i], text, len, message))

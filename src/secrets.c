@@ -20,7 +20,9 @@
 
 #include <ctype.h>
 
+#include "access/xact.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "secrets.h"
 #include "usermap_compat.h"
@@ -32,6 +34,30 @@ uint64		usermap_secret_options_generation = 0;
 
 /* parsed form of usermap_secret_options: NULL-terminated array of names */
 static char **secret_option_names = NULL;
+
+/*
+ * Names a SET, RESET or set_config() took out of the list in the current
+ * transaction.  They stay secret until it ends: the server lexed the rest
+ * of the query string, and the statements of a DO block or a function,
+ * before the change, and the masking of those statements must not depend
+ * on when it happens to run.  In TopMemoryContext.
+ */
+typedef struct ReplacedName
+{
+	struct ReplacedName *next;
+	char		name[FLEXIBLE_ARRAY_MEMBER];
+} ReplacedName;
+
+static ReplacedName *replaced_names = NULL;
+
+static bool
+is_replaced_name(const char *name)
+{
+	for (ReplacedName *r = replaced_names; r != NULL; r = r->next)
+		if (strcmp(r->name, name) == 0)
+			return true;
+	return false;
+}
 
 /*
  * Parse the list into one block: the pointer array followed by the names.
@@ -97,8 +123,55 @@ check_secret_options(char **newval, void **extra, GucSource source)
 static void
 assign_secret_options(const char *newval, void *extra)
 {
+	/*
+	 * Only changes made by a running transaction count; the end of a
+	 * transaction restoring the value it started with does not.  A copy that
+	 * fails for lack of memory is not kept: an assign hook may not fail.
+	 */
+	if (secret_option_names != NULL && IsTransactionState())
+	{
+		for (char **n = secret_option_names; *n != NULL; n++)
+		{
+			ReplacedName *r;
+
+			if (is_replaced_name(*n))
+				continue;
+			r = MemoryContextAllocExtended(TopMemoryContext,
+										   offsetof(ReplacedName, name) + strlen(*n) + 1,
+										   MCXT_ALLOC_NO_OOM);
+			if (r == NULL)
+				continue;
+			strcpy(r->name, *n);
+			r->next = replaced_names;
+			replaced_names = r;
+		}
+	}
 	secret_option_names = (char **) extra;
 	usermap_secret_options_generation++;
+}
+
+/*
+ * Forget the names replaced during the transaction that ends.
+ */
+static void
+secrets_xact_callback(XactEvent event, void *arg)
+{
+	if (replaced_names == NULL)
+		return;
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE ||
+		event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		while (replaced_names != NULL)
+		{
+			ReplacedName *next = replaced_names->next;
+
+			pfree(replaced_names);
+			replaced_names = next;
+		}
+		usermap_secret_options_generation++;
+	}
 }
 
 void
@@ -115,6 +188,7 @@ usermap_define_secret_options_guc(void)
 							   check_secret_options,
 							   assign_secret_options,
 							   NULL);
+	RegisterXactCallback(secrets_xact_callback, NULL);
 }
 
 /*
@@ -123,11 +197,9 @@ usermap_define_secret_options_guc(void)
 bool
 usermap_is_secret_option(const char *name)
 {
-	if (secret_option_names == NULL)
-		return false;
-
-	for (char **n = secret_option_names; *n != NULL; n++)
-		if (strcmp(*n, name) == 0)
-			return true;
-	return false;
+	if (secret_option_names != NULL)
+		for (char **n = secret_option_names; *n != NULL; n++)
+			if (strcmp(*n, name) == 0)
+				return true;
+	return replaced_names != NULL && is_replaced_name(name);
 }

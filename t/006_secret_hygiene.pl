@@ -137,6 +137,31 @@ like(
 	qr/^$/,
 	'a statement rolled back');
 
+# Settings changed earlier in the same query string: the server lexed the
+# whole string before the SET ran, under the settings of that moment, so
+# 'a\' is the value of user and the secret is the next constant.  Nothing
+# may read it under the new setting and miss it.
+like(
+	run(
+		q{SET standard_conforming_strings = off \; ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET user 'a\', password 'umsecret_scs_off')},
+		'scs_off'),
+	qr/^$/,
+	'a statement after SET standard_conforming_strings = off in its query string succeeds'
+);
+like(
+	run(
+		q{SET usermap.secret_options = 'user' \; ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET password 'umsecret_list_changed')},
+		'list_changed'),
+	qr/^$/,
+	'a statement after SET usermap.secret_options in its query string succeeds'
+);
+like(
+	run(
+		q{DO $$BEGIN SET LOCAL standard_conforming_strings = off; EXECUTE $e$ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET user 'a\\', password 'umsecret_do_local')$e$; END$$},
+		'do_local'),
+	qr/^$/,
+	'EXECUTE after SET LOCAL in a DO block succeeds');
+
 # duration logging prints the statement where statement logging did not
 like(
 	run(
