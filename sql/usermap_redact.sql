@@ -99,6 +99,8 @@ SET usermap.secret_options = 'token';
 SELECT usermap.redact($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', password 'b')$q$);
 RESET usermap.secret_options;
 SELECT usermap.redact($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', password 'b')$q$);
+-- A name taken out of the list stays secret until the transaction that
+-- took it out ends: the rest of its query string was lexed before.
 BEGIN;
 SET LOCAL usermap.secret_options = 'token';
 SELECT usermap.redact($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', password 'b')$q$);

@@ -138,12 +138,14 @@ like(
 	'a statement rolled back');
 
 # Settings changed earlier in the same query string: the server lexed the
-# whole string before the SET ran, under the settings of that moment, so
-# 'a\' is the value of user and the secret is the next constant.  Nothing
-# may read it under the new setting and miss it.
+# whole string before the SET ran, under the settings of that moment:
+# 'a\' is the value of sslcert, and the password is ", ADD umsecret_scs_off ".
+# Read with standard_conforming_strings off, the same text is a valid
+# statement too, in which umsecret_scs_off is the name of an option and
+# "--')" a comment.
 like(
 	run(
-		q{SET standard_conforming_strings = off \; ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET user 'a\', password 'umsecret_scs_off')},
+		q{SET standard_conforming_strings = off \; ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (ADD sslcert 'a\', SET password ', ADD umsecret_scs_off ', ADD sslpassword ')--')},
 		'scs_off'),
 	qr/^$/,
 	'a statement after SET standard_conforming_strings = off in its query string succeeds'
@@ -157,7 +159,7 @@ like(
 );
 like(
 	run(
-		q{DO $$BEGIN SET LOCAL standard_conforming_strings = off; EXECUTE $e$ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET user 'a\\', password 'umsecret_do_local')$e$; END$$},
+		q{DO $$BEGIN SET LOCAL standard_conforming_strings = off; SET LOCAL escape_string_warning = off; EXECUTE $e$ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (ADD sslkey 'a\\\\', SET password 'umsecret_do_local')$e$; END$$},
 		'do_local'),
 	qr/^$/,
 	'EXECUTE after SET LOCAL in a DO block succeeds');
