@@ -380,12 +380,17 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 
 	mask_activity();
 
-	if (query->utilityStmt != NULL &&
-		statement_may_hold_secret(query->utilityStmt) &&
-		pstate->p_sourcetext != NULL &&
+	/*
+	 * Whatever the statement, its query string may hold another that has a
+	 * secret: mask debug_query_string now, under the settings it was lexed
+	 * under, for current_query() and the STATEMENT of a log line.  With
+	 * track_activities off, mask_activity() did not.
+	 */
+	if (pstate->p_sourcetext != NULL &&
 		usermap_redact_needed(pstate->p_sourcetext))
 	{
-		if (query->queryId != 0)
+		if (query->utilityStmt != NULL && query->queryId != 0 &&
+			statement_may_hold_secret(query->utilityStmt))
 			mask_query_id(pstate, query);
 		mask_debug_query_string();
 	}
@@ -453,7 +458,12 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	if (usermap_redact_enabled && statement_may_hold_secret(pstmt->utilityStmt))
 	{
+		/*
+		 * The extended protocol's Bind published the statement's text again
+		 * and pointed debug_query_string at it, with no parse analysis since.
+		 */
 		mask_activity();
+		mask_debug_query_string();
 
 		if (queryString != NULL && usermap_redact_needed(queryString))
 		{

@@ -199,6 +199,23 @@ like(
 	qr/does not exist/,
 	'EXECUTE in a function fails');
 
+# The extended protocol: Bind publishes the statement's text again and
+# points debug_query_string at it, and no parse analysis runs before
+# Execute.  With track_activities off, nothing but the masking hook masks
+# what current_query() returns to the event trigger.
+push @secrets, 'umsecret_extended';
+$node->pgbench(
+	'--no-vacuum --client=1 --transactions=1 --protocol=extended',
+	0,
+	[qr{processed: 1/1}],
+	[],
+	'a statement through the extended protocol, with track_activities off',
+	{
+		'006_extended' => q{SET track_activities = off;
+ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET password 'umsecret_extended');
+}
+	});
+
 # pg_stat_activity, read from another session: while the statement runs
 # (waiting for a lock), and while its session is idle afterwards.
 my $holder = $node->background_psql('postgres');
