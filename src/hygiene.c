@@ -42,6 +42,7 @@
 
 #include "access/xact.h"
 #include "common/hashfn.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/analyze.h"
@@ -65,6 +66,9 @@ static ProcessUtility_hook_type below_masking_hook = NULL;
 
 /* The masked copy debug_query_string points at, in TopMemoryContext. */
 static char *masked_debug_query = NULL;
+
+/* The text it replaced: the server's, valid while it runs that query */
+static const char *unmasked_debug_query = NULL;
 
 /* st_changecount of our pg_stat_activity entry when it was last checked. */
 static bool activity_checked = false;
@@ -132,6 +136,7 @@ mask_debug_query_string(void)
 	if (masked_debug_query != NULL)
 		pfree(masked_debug_query);
 	masked_debug_query = MemoryContextStrdup(TopMemoryContext, redacted);
+	unmasked_debug_query = debug_query_string;
 	pfree(redacted);
 	debug_query_string = masked_debug_query;
 }
@@ -220,6 +225,87 @@ mask_error_field(char **field, bool message)
 }
 
 /*
+ * Where does the text that "query" has from byte "offset" on appear in
+ * "msg", at the greatest length?  Return that length, and its place in
+ * *at; 0 if not even its first byte does.
+ */
+static int
+quoted_query_text(const char *msg, const char *query, int offset, int *at)
+{
+	const char *fragment = query + offset;
+	int			best = 0;
+
+	for (const char *m = strchr(msg, fragment[0]);
+		 fragment[0] != '\0' && m != NULL; m = strchr(m + 1, fragment[0]))
+	{
+		int			k = 0;
+
+		while (m[k] != '\0' && m[k] == fragment[k])
+			k++;
+		if (k > best)
+		{
+			best = k;
+			*at = m - msg;
+		}
+	}
+	return best;
+}
+
+/*
+ * A syntax error quotes the query from the error position on: the token
+ * ("at or near ..."), and for an unterminated constant or comment the rest
+ * of the text, a secret included.  Mask what the message quotes if the
+ * masked query differs from the original at or before its end: the quoted
+ * text is then part of what the redactor masked, or follows it, where a
+ * mistyped quote may have pushed a secret.  The query is the one the
+ * position counts in, the client's or an internal one.
+ */
+static void
+mask_quoted_query_text(ErrorData *edata)
+{
+	const char *query;
+	int			position;
+	char	   *redacted;
+	int			offset;
+	int			at = 0;
+	int			len;
+	int			same = 0;
+
+	if (edata->message == NULL)
+		return;
+	if (edata->internalpos > 0 && edata->internalquery != NULL)
+	{
+		query = edata->internalquery;
+		position = edata->internalpos;
+	}
+	else if (edata->cursorpos > 0 && debug_query_string != NULL)
+	{
+		query = (debug_query_string == masked_debug_query) ?
+			unmasked_debug_query : debug_query_string;
+		position = edata->cursorpos;
+	}
+	else
+		return;
+	if ((redacted = usermap_redact(query)) == NULL)
+		return;
+
+	/* the position counts characters from 1 */
+	offset = pg_mbcharcliplen(query, strlen(query), position - 1);
+	len = quoted_query_text(edata->message, query, offset, &at);
+	while (query[same] != '\0' && query[same] == redacted[same])
+		same++;
+	if (len > 0 && same < offset + len)
+	{
+		char	   *masked = psprintf("%.*s%s%s", at, edata->message,
+									  USERMAP_MASK, edata->message + at + len);
+
+		pfree(edata->message);
+		edata->message = masked;
+	}
+	pfree(redacted);
+}
+
+/*
  * emit_log_hook: mask what is about to be written to the server log.
  *
  * Core calls the hook in the error's own memory context, before the
@@ -245,6 +331,7 @@ usermap_emit_log(ErrorData *edata)
 			edata->hide_stmt = true;
 		else
 		{
+			mask_quoted_query_text(edata);
 			mask_error_field(&edata->message, true);
 			mask_error_field(&edata->detail, true);
 			mask_error_field(&edata->detail_log, true);

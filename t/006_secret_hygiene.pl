@@ -117,6 +117,31 @@ like(
 	qr/syntax error/,
 	'a syntax error fails');
 
+# Syntax errors quote the text at the error position, to the end of it
+# for an unterminated constant; what they quote of a masked statement is
+# masked, for the client as in the log.
+my $stderr = run(
+	q{CREATE USER MAPPING FOR regress_alice SERVER s OPTIONS (user 'alice', password 'umsecret_unterminated)},
+	'unterminated');
+like($stderr, qr/unterminated quoted string at or near "\*{8}"/,
+	'an unterminated constant: the error quotes no secret');
+$stderr = run(
+	q{CREATE USER MAPPING FOR regress_alice SERVER s OPTIONS (password umsecret_bare)},
+	'bare');
+like($stderr, qr/syntax error at or near "\*{8}"/,
+	'a value without quotes: the error quotes no secret');
+$stderr = run(
+	q{DO $$BEGIN EXECUTE 'CREATE USER MAPPING FOR regress_alice SERVER s OPTIONS (password umsecret_inner_bare)'; END$$},
+	'inner_bare');
+like($stderr, qr/syntax error at or near "\*{8}"/,
+	'the same in a statement EXECUTE runs: the error quotes no secret');
+like(
+	run(
+		q{SELEC 1 \; CREATE USER MAPPING FOR regress_alice SERVER s OPTIONS (password 'umsecret_other_error')},
+		'other_error'),
+	qr/syntax error at or near "SELEC"/,
+	'an error before anything masked quotes the text as the server does');
+
 # several to a query string, quoting forms, transactions
 like(
 	run(
