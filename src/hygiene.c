@@ -40,6 +40,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/xact.h"
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
@@ -306,6 +308,97 @@ mask_quoted_query_text(ErrorData *edata)
 }
 
 /*
+ * debug_print_parse, _rewritten and _plan write a statement's parse tree
+ * in the DETAIL of a LOG line titled "parse tree:", "rewritten parse
+ * tree:" or "plan:", every option value in it:
+ *
+ *	{DEFELEM :defnamespace <> :defname password :arg "secret" ...}
+ *
+ * Mask the value of each secret option, and the body of a DO statement
+ * (option "as") if it holds a statement with a secret.  Values are
+ * written by outToken(): a backslash escapes the next byte.
+ */
+static void
+mask_node_dump(ErrorData *edata)
+{
+	StringInfoData buf;
+	const char *p;
+	const char *def;
+	bool		changed = false;
+
+	if (edata->message == NULL || edata->detail == NULL ||
+		(strcmp(edata->message, "parse tree:") != 0 &&
+		 strcmp(edata->message, "rewritten parse tree:") != 0 &&
+		 strcmp(edata->message, "plan:") != 0))
+		return;
+
+	initStringInfo(&buf);
+	p = edata->detail;
+	while ((def = strstr(p, ":defname ")) != NULL)
+	{
+		StringInfoData name;
+		StringInfoData value;
+		const char *q = def + strlen(":defname ");
+		const char *arg;
+		const char *end;
+		bool		mask;
+
+		initStringInfo(&name);
+		for (; *q && !isspace((unsigned char) *q); q++)
+		{
+			if (*q == '\\' && q[1] != '\0')
+				q++;
+			appendStringInfoChar(&name, *q);
+		}
+		arg = q;
+		while (isspace((unsigned char) *arg))
+			arg++;
+		if (strncmp(arg, ":arg ", 5) != 0)
+		{
+			appendBinaryStringInfo(&buf, p, q - p);
+			p = q;
+			continue;
+		}
+		for (arg += 5; isspace((unsigned char) *arg); arg++)
+			;
+		if (*arg != '"')
+		{
+			appendBinaryStringInfo(&buf, p, arg - p);
+			p = arg;
+			continue;
+		}
+		initStringInfo(&value);
+		for (end = arg + 1; *end && *end != '"'; end++)
+		{
+			if (*end == '\\' && end[1] != '\0')
+				end++;
+			appendStringInfoChar(&value, *end);
+		}
+		if (strcmp(name.data, "as") == 0)
+			mask = (usermap_redact(value.data) != NULL);
+		else
+			mask = usermap_is_secret_option(name.data);
+		appendBinaryStringInfo(&buf, p, arg - p);
+		if (mask)
+		{
+			appendStringInfoString(&buf, "\"" USERMAP_MASK "\"");
+			changed = true;
+		}
+		else
+			appendBinaryStringInfo(&buf, arg, end + (*end ? 1 : 0) - arg);
+		p = end + (*end ? 1 : 0);
+	}
+	appendStringInfoString(&buf, p);
+	if (changed)
+	{
+		pfree(edata->detail);
+		edata->detail = buf.data;
+	}
+	else
+		pfree(buf.data);
+}
+
+/*
  * emit_log_hook: mask what is about to be written to the server log.
  *
  * Core calls the hook in the error's own memory context, before the
@@ -332,6 +425,7 @@ usermap_emit_log(ErrorData *edata)
 		else
 		{
 			mask_quoted_query_text(edata);
+			mask_node_dump(edata);
 			mask_error_field(&edata->message, true);
 			mask_error_field(&edata->detail, true);
 			mask_error_field(&edata->detail_log, true);

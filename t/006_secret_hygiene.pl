@@ -189,6 +189,15 @@ like(
 	qr/^$/,
 	'EXECUTE after SET LOCAL in a DO block succeeds');
 
+# debug_print_parse, _rewritten and _plan log the parse tree, every option
+# value in it
+like(
+	run(
+		q{SET debug_print_parse = on \; SET debug_print_rewritten = on \; SET debug_print_plan = on \; ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET password 'umsecret_debug_print') \; DO $$BEGIN EXECUTE 'ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (SET password ''umsecret_debug_do'')'; END$$},
+		'debug_print', 'debug_do'),
+	qr/^$/,
+	'statements whose parse trees are logged succeed');
+
 # duration logging prints the statement where statement logging did not
 like(
 	run(
