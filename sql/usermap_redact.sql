@@ -200,6 +200,13 @@ SELECT regress_um_redacted($q$DO $$BEGIN
   RAISE NOTICE 'starting';
   EXECUTE 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password ' || quote_literal('y') || ')';
 END$$$q$);
+-- A constant that ends in a CREATE without options, concatenated with more
+-- text, is a statement assembled at run time: its options are in what
+-- follows, which is masked.  Without the concatenation it is a statement
+-- of its own, and nothing is masked.
+SELECT regress_um_redacted($q$DO $$BEGIN EXECUTE 'CREATE USER MAPPING FOR bob SERVER s' || ' OPTIONS (password ''x'')'; END$$$q$);
+SELECT regress_um_redacted($q$DO $$BEGIN EXECUTE concat('CREATE USER MAPPING FOR bob SERVER s', ' OPTIONS (password ''x'')'); END$$$q$);
+SELECT regress_um_redacted($q$DO $$BEGIN EXECUTE 'CREATE USER MAPPING FOR bob SERVER s'; RAISE NOTICE 'done'; END$$$q$);
 -- Nesting: four levels of constants are looked into, the fifth is masked.
 SELECT regress_um_redacted($q$SELECT $a$SELECT $b$SELECT $c$SELECT $d$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$d$$c$$b$$a$$q$);
 SELECT regress_um_redacted($q$SELECT $a$SELECT $b$SELECT $c$SELECT $d$SELECT $e$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$e$$d$$c$$b$$a$$q$);

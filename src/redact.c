@@ -217,6 +217,7 @@ typedef struct RedactState
 	int			maxedits;
 	bool		masked_to_end;	/* an edit reaches the end of the text */
 	bool		failed_closed;	/* a statement had to be masked whole */
+	bool		open_end;		/* a CREATE without options ends the text */
 	bool		in_quotes;		/* a statement quoted in a log message */
 } RedactState;
 
@@ -244,9 +245,10 @@ static LexerSettings reading;
 static uint8 seen_scs = 0;
 static uint8 seen_backslash_quote = 0;
 
-static char *redact_text(const char *sql, int depth, bool *failed_closed);
+static char *redact_text(const char *sql, int depth, bool *failed_closed,
+						 bool *open_end);
 static char *redact_text_ex(const char *sql, int depth, bool message,
-							bool *failed_closed);
+							bool *failed_closed, bool *open_end);
 
 /*
  * Character classes of scan.l.  The lexer treats every byte with the high
@@ -1308,11 +1310,24 @@ redact_constant(RedactState *st, int i, bool option_value)
 	}
 	else
 	{
-		char	   *redacted = redact_text(value, st->depth + 1, &failed_closed);
+		bool		open_end = false;
+		char	   *redacted = redact_text(value, st->depth + 1, &failed_closed,
+										   &open_end);
 
 		if (redacted != NULL)
 			add_edit(st, t->start, end,
 					 requote(st->sql + t->start, t->end - t->start, redacted));
+
+		/*
+		 * A value that ends in a CREATE without options, concatenated with
+		 * more text ('...SERVER s' || ' OPTIONS (...)', concat(..., ...)),
+		 * is a statement assembled at run time: its options, secret
+		 * included, are somewhere in what follows.
+		 */
+		if (open_end && next < st->ntokens &&
+			(st->tokens[next].tok == ',' ||
+			 strncmp(st->sql + st->tokens[next].start, "||", 2) == 0))
+			failed_closed = true;
 	}
 
 	if (failed_closed && !option_value)
@@ -1395,7 +1410,12 @@ redact_statement(RedactState *st, int i)
 	 */
 	if (at_statement_end(st, j) && t[i].tok == CREATE &&
 		!(j + 1 < n && t[j + 1].tok == OPTIONS))
+	{
+		/* text appended to this one could still add the options */
+		if (j >= n && !st->truncated)
+			st->open_end = true;
 		return j;
+	}
 	if (j >= n || t[j].tok != OPTIONS || j + 1 >= n || t[j + 1].tok != '(')
 		return fail_closed(st, from);
 	from = t[j + 1].end;
@@ -1534,9 +1554,9 @@ apply_edits(RedactState *st)
  * whether a statement in it had to be masked by the fail-closed rule.
  */
 static char *
-redact_text(const char *sql, int depth, bool *failed_closed)
+redact_text(const char *sql, int depth, bool *failed_closed, bool *open_end)
 {
-	return redact_text_ex(sql, depth, false, failed_closed);
+	return redact_text_ex(sql, depth, false, failed_closed, open_end);
 }
 
 /*
@@ -1587,6 +1607,7 @@ merge_reading(RedactState *st, const RedactState *other)
 	int			i = 0;
 	int			j = 0;
 
+	st->open_end |= other->open_end;
 	if (other->nedits == 0)
 		return;
 	merged = palloc((st->nedits + other->nedits) * sizeof(RedactEdit));
@@ -1615,10 +1636,12 @@ merge_reading(RedactState *st, const RedactState *other)
 	st->maxedits = n;
 	st->masked_to_end |= other->masked_to_end;
 	st->failed_closed |= other->failed_closed;
+	st->open_end |= other->open_end;
 }
 
 static char *
-redact_text_ex(const char *sql, int depth, bool message, bool *failed_closed)
+redact_text_ex(const char *sql, int depth, bool message, bool *failed_closed,
+			   bool *open_end)
 {
 	RedactState st;
 
@@ -1655,6 +1678,8 @@ redact_text_ex(const char *sql, int depth, bool message, bool *failed_closed)
 	}
 
 	*failed_closed = st.failed_closed;
+	if (open_end != NULL)
+		*open_end = st.open_end;
 	return st.nedits > 0 ? apply_edits(&st) : NULL;
 }
 
@@ -1861,10 +1886,10 @@ redact_message_text(const char *msg, int quoted)
 	if (!usermap_redact_needed(msg))
 		return NULL;
 	if ((at = first_hidden_statement(msg)) < 0)
-		return redact_text_ex(msg, 0, true, &failed_closed);
+		return redact_text_ex(msg, 0, true, &failed_closed, NULL);
 
 	before = pnstrdup(msg, at);
-	redacted_before = redact_text_ex(before, 0, true, &failed_closed);
+	redacted_before = redact_text_ex(before, 0, true, &failed_closed, NULL);
 	redacted_after = redact_quoted_statement(msg + at, quoted);
 	if (redacted_before == NULL && redacted_after == NULL)
 		return NULL;
@@ -2012,7 +2037,7 @@ redact_in_own_context(const char *text, bool message)
 	if (message)
 		redacted = redact_message_text(text, 0);
 	else
-		redacted = redact_text(text, 0, &failed_closed);
+		redacted = redact_text(text, 0, &failed_closed, NULL);
 	MemoryContextSwitchTo(oldcxt);
 	if (redacted != NULL)
 		result = pstrdup(redacted);
