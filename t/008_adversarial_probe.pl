@@ -19,8 +19,9 @@
 # \bind_named from 17), failing statements (duplicate, permission denied,
 # validator, syntax), settings changed before the statement (in an earlier
 # query string, or earlier in the same one), track_activities = off,
-# debug_print_parse, other logging settings, transactions, and "combo",
-# which composes the others at random.
+# debug_print_parse, other logging settings, transactions, statements
+# long enough to reach pg_stat_activity's cut and the redactor's cache
+# limit, and "combo", which composes the others at random.
 #
 # Every case runs against one server configured as t/006's is, and every
 # place README.md ("Secret hygiene") promises to mask is searched for its
@@ -79,11 +80,12 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
 
-my $started = time;
-my $seed = $ENV{UM_PROBE_SEED} // 20260611;
-my $count = $ENV{UM_PROBE_COUNT} // 1000;
+my $started  = time;
+my $seed     = $ENV{UM_PROBE_SEED}          // 20260611;
+my $count    = $ENV{UM_PROBE_COUNT}         // 1000;
 my $ncontrol = $ENV{UM_PROBE_CONTROL_COUNT} // 50;
-my $sample_rate = 0.1;    # share of cases whose pg_stat_activity is read
+# share of cases whose pg_stat_activity is read (each costs a few round trips)
+my $sample_rate = $ENV{UM_PROBE_SAMPLE} // 0.3;
 diag("adversarial probe: UM_PROBE_SEED=$seed UM_PROBE_COUNT=$count");
 
 my $node = PostgreSQL::Test::Cluster->new('main');
@@ -148,9 +150,13 @@ $node->safe_psql(
 # The generator
 
 my @alnum = ('a' .. 'z', '0' .. '9');
-sub pick { return $_[ int(rand(scalar @_)) ] }
+sub pick   { return $_[ int(rand(scalar @_)) ] }
 sub chance { return rand() < $_[0] }
-sub rand6 { return join('', map { pick(@alnum) } 1 .. 6) }
+
+sub rand6
+{
+	return join('', map { pick(@alnum) } 1 .. 6);
+}
 
 # Roles: canonical spelling (used by setup statements, run as the
 # bootstrap superuser) and the spellings a case may use.
@@ -185,12 +191,12 @@ my @roles = (
 
 # Servers; some are named by keywords.
 my @servers = (
-	{ canon => 's', spell => [ 's', '"s"', 'S', 'U&"\0073"' ] },
+	{ canon => 's',       spell => [ 's',       '"s"', 'S', 'U&"\0073"' ] },
 	{ canon => 'options', spell => [ 'options', 'OPTIONS', '"options"' ] },
 	{ canon => 'mapping', spell => [ 'mapping', 'MAPPING' ] },
-	{ canon => 'server', spell => [ 'server', 'SERVER' ] },
-	{ canon => '"for"', spell => ['"for"'] },
-	{ canon => '"user"', spell => ['"user"'] },
+	{ canon => 'server',  spell => [ 'server',  'SERVER' ] },
+	{ canon => '"for"',   spell => ['"for"'] },
+	{ canon => '"user"',  spell => ['"user"'] },
 	{ canon => '"Srv Q"', spell => ['"Srv Q"'] });
 my $server_nv = { canon => 'nv', spell => [ 'nv', '"nv"' ] };
 
@@ -198,8 +204,8 @@ my $server_nv = { canon => 'nv', spell => [ 'nv', '"nv"' ] };
 # on: unquoted names are downcased, quoted ones kept, U&"" decoded.
 my %secret_spell = (
 	password => [
-		'password', 'PASSWORD',
-		'Password', '"password"',
+		'password',         'PASSWORD',
+		'Password',         '"password"',
 		'U&"passwor\0064"', q{U&"p!0061ssword" UESCAPE '!'},
 		'pAsSwOrD'
 	],
@@ -212,16 +218,16 @@ sub new_case
 {
 	my ($n, $fam) = @_;
 	return {
-		n => $n,
-		fam => $fam,
-		token => "umprobe_${n}_" . rand6(),
-		tokens => [],      # [token, kind]: probe, near or body
-		cells => [],       # query strings, sent one by one, verbatim
-		script => undef,   # or psql input (the extended protocol family)
-		scs => 1,          # standard_conforming_strings when the case runs
-		sep => 'plain',    # plain, comments or space
-		kcase => 'upper',  # upper, lower or mixed
-		txn => 0,          # may leave a transaction block open
+		n       => $n,
+		fam     => $fam,
+		token   => "umprobe_${n}_" . rand6(),
+		tokens  => [],        # [token, kind]: probe, near or body
+		cells   => [],        # query strings, sent one by one, verbatim
+		script  => undef,     # or psql input (the extended protocol family)
+		scs     => 1,         # standard_conforming_strings when the case runs
+		sep     => 'plain',   # plain, comments or space
+		kcase   => 'upper',   # upper, lower or mixed
+		txn     => 0,         # may leave a transaction block open
 		nsecret => 0,
 	};
 }
@@ -321,20 +327,25 @@ sub value
 	if ($form eq 'plain')
 	{
 		return pick(
-			"'$v'", "'$v''q'",
+			"'$v'",             "'$v''q'",
 			"'$v'', user ''x'", "'$v--x'",
-			"'$v/*x'", "'$v\$\$x'",
-			"'$v\nline2'", "'$v)'",
-			"'$v;x'")
-		  if $g->{scs};
-		return pick("'$v'", "'$v\\'x'", "'$v\\\\'", "'$v\\\\\\'x'",
+			"'$v/*x'",          "'$v\$\$x'",
+			"'$v\nline2'",      "'$v)'",
+			"'$v;x'") if $g->{scs};
+		return pick(
+			"'$v'",    "'$v\\'x'", "'$v\\\\'", "'$v\\\\\\'x'",
 			"'$v''q'", "'$v\\nx'");
 	}
 	if ($form eq 'e')
 	{
-		my $esc = join('',
-			map { pick("\\'", "''", "\\\\", "\\n", "\\t", "\\x41", "\\101",
-					"\\u0041", "\\\\\\'", "\\b") } 1 .. 1 + int(rand(3)));
+		my $esc = join(
+			'',
+			map {
+				pick(
+					"\\'",     "''",    "\\\\",  "\\n",
+					"\\t",     "\\x41", "\\101", "\\u0041",
+					"\\\\\\'", "\\b")
+			} 1 .. 1 + int(rand(3)));
 		return pick('E', 'e') . "'$v$esc'";
 	}
 	if ($form eq 'u')
@@ -350,9 +361,9 @@ sub value
 	if ($form eq 'dollar')
 	{
 		return pick(
-			"\$\$$v\$\$", "\$pw\$$v\$pw\$",
+			"\$\$$v\$\$",                 "\$pw\$$v\$pw\$",
 			"\$Tag\$$v \$tag\$ x\$Tag\$", "\$_1\$$v\$ \$_1\$",
-			"\$q\$$v'\$q\$", "\$a\$$v\$\$\$a\$");
+			"\$q\$$v'\$q\$",              "\$a\$$v\$\$\$a\$");
 	}
 	if ($form eq 'cont')
 	{
@@ -397,7 +408,7 @@ sub setup_cell
 	my ($role, $server, @present) = @_;
 	my $s = "DROP USER MAPPING IF EXISTS FOR $role SERVER $server";
 	$s .=
-	    "; CREATE USER MAPPING FOR $role SERVER $server OPTIONS ("
+	  "; CREATE USER MAPPING FOR $role SERVER $server OPTIONS ("
 	  . join(', ', map { "$_ 'p0'" } 'user', @present) . ')'
 	  if @_ > 2;
 	return $s;
@@ -412,21 +423,22 @@ sub setup_cell
 sub mapping_stmt
 {
 	my ($g, %o) = @_;
-	my $kind = $o{kind} // pick('CREATE', 'ALTER');
-	my $role = $o{role} // pick(@roles);
+	my $kind   = $o{kind}   // pick('CREATE', 'ALTER');
+	my $role   = $o{role}   // pick(@roles);
 	my $server = $o{server} // pick(@servers);
-	my $want = $o{want} // 'ok';
-	my $names = $o{names} // 'plain';
+	my $want   = $o{want}   // 'ok';
+	my $names  = $o{names}  // 'plain';
 	my @secret_names =
-	  ($o{nsec} // 1) == 2 ? ('password', 'sslpassword')
-	  : chance(0.7) ? ('password')
-	  : ('sslpassword');
+		($o{nsec} // 1) == 2 ? ('password', 'sslpassword')
+	  : chance(0.7)          ? ('password')
+	  :                        ('sslpassword');
 	@secret_names = @{ $o{secret_names} } if $o{secret_names};
 	my (@items, @present);
+
 	for my $name (@secret_names)
 	{
 		my $spell =
-		    $names eq 'any' && $secret_spell{$name}
+		  $names eq 'any' && $secret_spell{$name}
 		  ? pick(@{ $secret_spell{$name} })
 		  : $name;
 		my $val = value($g, secret($g), $o{form});
@@ -438,25 +450,31 @@ sub mapping_stmt
 		{
 			my $act = pick('ADD', 'SET', 'SET', '');
 			push @present, $name if $act eq 'SET';
-			push @items, [ $act, $spell, $name, $val ];
+			push @items,   [ $act, $spell, $name, $val ];
 		}
 	}
 	# non-secret options around them
 	if (chance(0.5))
 	{
-		my $u = [ $kind eq 'ALTER' ? 'SET' : undef,
-			pick('user', 'USER', '"user"'), 'user', "'u_$g->{n}'" ];
+		my $u = [
+			$kind eq 'ALTER' ? 'SET' : undef,
+			pick('user', 'USER', '"user"'),
+			'user',
+			"'u_$g->{n}'"
+		];
 		chance(0.5) ? unshift(@items, $u) : push(@items, $u);
 	}
 	if ($kind eq 'ALTER' && chance(0.25))
 	{
 		# drop the other secret option, which setup then provides
 		my ($other) =
-		  grep { my $x = $_; !grep { $_ eq $x } @secret_names }
-		  ('password', 'sslpassword');
+		  grep {
+			my $x = $_;
+			!grep { $_ eq $x } @secret_names
+		  } ('password', 'sslpassword');
 		if ($other)
 		{
-			push @items, [ 'DROP', $other, $other, undef ];
+			push @items,   [ 'DROP', $other, $other, undef ];
 			push @present, $other;
 		}
 	}
@@ -485,16 +503,17 @@ sub mapping_stmt
 		# a syntax error at a second value that holds a near secret
 		my $near = secret($g, 'near');
 		my ($last) = grep { defined $_->[3] } reverse @items;
-		$last->[3] = $o{near} eq 'unterminated' ? "'x' '$near" : "'x' '$near'";
+		$last->[3] =
+		  $o{near} eq 'unterminated' ? "'x' '$near" : "'x' '$near'";
 	}
 	return stmt_text(
 		$g,
-		kind => $kind,
-		ine => $ine,
-		role_spell => pick(@{ $role->{spell} }),
+		kind         => $kind,
+		ine          => $ine,
+		role_spell   => pick(@{ $role->{spell} }),
 		server_spell => pick(@{ $server->{spell} }),
-		items => \@items,
-		semi => $o{semi});
+		items        => \@items,
+		semi         => $o{semi});
 }
 
 # Wrap statement $s in a DO block (or a variant); return the text.
@@ -528,7 +547,7 @@ sub do_wrap
 		return pick('DO ', 'DO LANGUAGE plpgsql ') . lit($g, $body);
 	}
 	my $lang = pick('', '', ' LANGUAGE plpgsql');
-	my $do = dlit($body, '', 'do', 'x', 'body');
+	my $do   = dlit($body, '', 'do', 'x', 'body');
 	return chance(0.5) ? "DO$lang $do" : "DO $do$lang";
 }
 
@@ -537,14 +556,15 @@ sub do_wrap
 sub do_built
 {
 	my ($g, $how) = @_;
-	my $role = pick(@roles);
-	my $server = pick(@servers);
+	my $role    = pick(@roles);
+	my $server  = pick(@servers);
 	my $present = chance(0.5);
 	push @{ $g->{cells} },
-	  setup_cell($role->{canon}, $server->{canon}, $present ? ('password') : ());
+	  setup_cell($role->{canon}, $server->{canon},
+		$present ? ('password') : ());
 	my $v = secret($g);
 	my $head =
-	    "ALTER USER MAPPING FOR "
+		"ALTER USER MAPPING FOR "
 	  . pick(@{ $role->{spell} })
 	  . " SERVER "
 	  . pick(@{ $server->{spell} })
@@ -552,13 +572,19 @@ sub do_built
 	  . ($present ? 'SET' : 'ADD')
 	  . " password ";
 	my $expr;
+
 	if ($how eq 'format')
 	{
 		$expr = pick(
 			"format(" . lit($g, "$head%L)") . ", " . lit($g, $v) . ")",
-			"format(" . lit($g, "$head%s)") . ", quote_literal(" . lit($g, $v) . "))",
-			"format(" . lit($g, "$head%2\$L, SET user %1\$L)")
-			  . ", 'u', " . lit($g, $v) . ")",
+			"format("
+			  . lit($g, "$head%s)")
+			  . ", quote_literal("
+			  . lit($g, $v) . "))",
+			"format("
+			  . lit($g, "$head%2\$L, SET user %1\$L)")
+			  . ", 'u', "
+			  . lit($g, $v) . ")",
 			"format(" . dlit("$head%L)", 'f') . ", " . dlit($v, 'v') . ")");
 	}
 	else
@@ -566,50 +592,61 @@ sub do_built
 		$expr = pick(
 			lit($g, $head) . " || quote_literal(" . lit($g, $v) . ") || ')'",
 			lit($g, "$head'") . " || " . lit($g, $v) . " || ''')'",
-			lit($g, $head) . " || quote_nullable(" . dlit($v, 's') . ") || ')'",
-			"concat(" . lit($g, $head) . ", quote_literal(" . lit($g, $v) . "), ')')",
-			lit($g, substr($head, 0, 36)) . " || " . lit($g, substr($head, 36))
-			  . " || quote_literal(" . lit($g, $v) . ") || ')'");
+			lit($g, $head)
+			  . " || quote_nullable("
+			  . dlit($v, 's')
+			  . ") || ')'",
+			"concat("
+			  . lit($g, $head)
+			  . ", quote_literal("
+			  . lit($g, $v)
+			  . "), ')')",
+			lit($g, substr($head, 0, 36)) . " || "
+			  . lit($g, substr($head, 36))
+			  . " || quote_literal("
+			  . lit($g, $v)
+			  . ") || ')'");
 	}
 	return "DO " . dlit("BEGIN EXECUTE $expr; END", '', 'do');
 }
 
 # The families, with their weights.
 my @families = (
-	[ plain_create => 50 ],
-	[ plain_alter => 50 ],
-	[ optname => 40 ],
-	[ quote_e => 40 ],
-	[ quote_u => 35 ],
-	[ quote_dollar => 35 ],
-	[ quote_cont => 35 ],
-	[ comments => 50 ],
-	[ case_space => 30 ],
-	[ multi => 45 ],
-	[ do_literal => 45 ],
-	[ do_format => 30 ],
-	[ do_concat => 30 ],
-	[ do_nested => 25 ],
+	[ plain_create    => 50 ],
+	[ plain_alter     => 50 ],
+	[ optname         => 40 ],
+	[ quote_e         => 40 ],
+	[ quote_u         => 35 ],
+	[ quote_dollar    => 35 ],
+	[ quote_cont      => 35 ],
+	[ comments        => 50 ],
+	[ case_space      => 30 ],
+	[ multi           => 45 ],
+	[ do_literal      => 45 ],
+	[ do_format       => 30 ],
+	[ do_concat       => 30 ],
+	[ do_nested       => 25 ],
 	[ plpgsql_context => 35 ],
-	[ function => 35 ],
-	[ ext_proto => 35 ],
-	[ fail_dup => 30 ],
-	[ fail_perm => 35 ],
-	[ fail_validator => 30 ],
-	[ fail_syntax => 50 ],
-	[ set_scs_cells => 20 ],
-	[ set_scs_same => 30 ],
-	[ setopts_cells => 20 ],
-	[ setopts_same => 25 ],
-	[ track_off => 20 ],
-	[ debug_parse => 25 ],
-	[ logging => 25 ],
-	[ txn => 30 ],
-	[ combo => 110 ],
-	[ adm_fn_arg => 8 ],
-	[ adm_do_var => 8 ]);
+	[ function        => 35 ],
+	[ ext_proto       => 35 ],
+	[ fail_dup        => 30 ],
+	[ fail_perm       => 35 ],
+	[ fail_validator  => 30 ],
+	[ fail_syntax     => 50 ],
+	[ set_scs_cells   => 20 ],
+	[ set_scs_same    => 30 ],
+	[ setopts_cells   => 20 ],
+	[ setopts_same    => 25 ],
+	[ track_off       => 20 ],
+	[ debug_parse     => 25 ],
+	[ logging         => 25 ],
+	[ txn             => 30 ],
+	[ long            => 25 ],
+	[ combo           => 110 ],
+	[ adm_fn_arg      => 8 ],
+	[ adm_do_var      => 8 ]);
 my %admitted_family = (adm_fn_arg => 1, adm_do_var => 1);
-my $weight_sum = 0;
+my $weight_sum      = 0;
 $weight_sum += $_->[1] for @families;
 
 # Generate case $n; $fam forces the family.
@@ -633,19 +670,30 @@ sub gen_case
 
 	if ($fam eq 'plain_create')
 	{
-		$main = mapping_stmt($g, kind => 'CREATE', nsec => pick(1, 2),
-			form => 'plain', semi => chance(0.5),
+		$main = mapping_stmt(
+			$g,
+			kind => 'CREATE',
+			nsec => pick(1, 2),
+			form => 'plain',
+			semi => chance(0.5),
 			want => chance(0.2) ? 'dup' : 'ok');
 	}
 	elsif ($fam eq 'plain_alter')
 	{
-		$main = mapping_stmt($g, kind => 'ALTER', nsec => pick(1, 2),
-			form => 'plain', semi => chance(0.5));
+		$main = mapping_stmt(
+			$g,
+			kind => 'ALTER',
+			nsec => pick(1, 2),
+			form => 'plain',
+			semi => chance(0.5));
 	}
 	elsif ($fam eq 'optname')
 	{
-		$main = mapping_stmt($g, names => 'any', nsec => pick(1, 2),
-			form => 'plain');
+		$main = mapping_stmt(
+			$g,
+			names => 'any',
+			nsec  => pick(1, 2),
+			form  => 'plain');
 	}
 	elsif ($fam =~ /^quote_(e|u|dollar|cont)$/)
 	{
@@ -654,16 +702,21 @@ sub gen_case
 	elsif ($fam eq 'comments')
 	{
 		$g->{sep} = 'comments';
-		$main = mapping_stmt($g, nsec => pick(1, 2), names => pick('plain', 'any'));
-		$main = pick("/* lead */ ", "-- lead\n", "") . $main
+		$main =
+		  mapping_stmt($g, nsec => pick(1, 2), names => pick('plain', 'any'));
+		$main =
+			pick("/* lead */ ", "-- lead\n", "")
+		  . $main
 		  . pick("", " -- trail", " /* trail */", ";/* after */");
 	}
 	elsif ($fam eq 'case_space')
 	{
-		$g->{sep} = 'space';
+		$g->{sep}   = 'space';
 		$g->{kcase} = pick('lower', 'mixed');
-		$main = pick("\n\t ", "", "  ")
-		  . mapping_stmt($g, nsec => pick(1, 2)) . pick("", "\n", " ;\n\t");
+		$main =
+			pick("\n\t ", "", "  ")
+		  . mapping_stmt($g, nsec => pick(1, 2))
+		  . pick("", "\n", " ;\n\t");
 	}
 	elsif ($fam eq 'multi')
 	{
@@ -673,9 +726,12 @@ sub gen_case
 			push @parts, mapping_stmt($g, server => $servers[ $_ - 1 ]);
 		}
 		my @others = (
-			'SELECT 1', "SELECT 'not a secret'", 'SHOW usermap.redact',
+			'SELECT 1',
+			"SELECT 'not a secret'",
+			'SHOW usermap.redact',
 			'SELECT pg_backend_pid() > 0',
-			'DROP USER MAPPING IF EXISTS FOR regress_carol SERVER s', '');
+			'DROP USER MAPPING IF EXISTS FOR regress_carol SERVER s',
+			'');
 		push @parts, pick(@others) for 1 .. 1 + int(rand(2));
 		for my $i (reverse 1 .. $#parts)
 		{
@@ -699,26 +755,52 @@ sub gen_case
 	elsif ($fam eq 'do_nested')
 	{
 		my $s = mapping_stmt($g);
-		$main = do_wrap($g, do_wrap($g, $s, pick('literal', 'dollar', 'static')),
+		$main = do_wrap(
+			$g,
+			do_wrap($g, $s, pick('literal', 'dollar', 'static')),
 			pick('literal', 'dollar', 'static'));
 		$main = do_wrap($g, $main, 'dollar') if chance(0.3);
+		# deeper than the redactor follows: masked whole (README)
+		$main = do_wrap($g, do_wrap($g, $main, 'dollar'), 'literal')
+		  if chance(0.2);
 	}
 	elsif ($fam eq 'plpgsql_context')
 	{
-		my $how = pick('divzero', 'fails', 'static_fails', 'after');
-		if ($how eq 'divzero')
+		my $how = pick(
+			'divzero',       'fails',
+			'static_fails',  'after',
+			'static_syntax', 'execute_syntax');
+		if ($how =~ /^(static|execute)_syntax$/)
+		{
+			# a statement that does not parse, written into the block
+			# (PL/pgSQL parses it when compiling) or run by EXECUTE
+			my $s = mapping_stmt($g, form => pick('plain', 'e', 'dollar'));
+			$s =~ s/\)$/ junk)/;
+			$main = do_wrap($g, $s,
+				$1 eq 'static' ? 'static' : pick('literal', 'dollar'));
+		}
+		elsif ($how eq 'divzero')
 		{
 			my $s = mapping_stmt($g);
 			$main = "DO "
-			  . dlit("BEGIN EXECUTE " . dlit($s, 'q')
-				  . pick(" || (1/0)::text", " || (SELECT 1/0)::text",
-					" || repeat('x', -1/0)") . "; END", '', 'do');
+			  . dlit(
+				"BEGIN EXECUTE "
+				  . dlit($s, 'q')
+				  . pick(
+					" || (1/0)::text",
+					" || (SELECT 1/0)::text",
+					" || repeat('x', -1/0)")
+				  . "; END",
+				'', 'do');
 		}
 		else
 		{
 			# ALTER of a mapping that does not exist fails in EXECUTE
 			my $role = pick(@roles);
-			my $s = mapping_stmt($g, kind => 'ALTER', role => $role,
+			my $s    = mapping_stmt(
+				$g,
+				kind   => 'ALTER',
+				role   => $role,
 				server => $servers[0]);
 			push @$cells, setup_cell($role->{canon}, 's');
 			if ($how eq 'fails')
@@ -732,7 +814,9 @@ sub gen_case
 			else
 			{
 				$main = "DO "
-				  . dlit("BEGIN EXECUTE " . dlit($s, 'q')
+				  . dlit(
+					"BEGIN EXECUTE "
+					  . dlit($s, 'q')
 					  . "; EXCEPTION WHEN OTHERS THEN RAISE WARNING 'caught: %', SQLERRM; END",
 					'', 'do');
 			}
@@ -740,8 +824,8 @@ sub gen_case
 	}
 	elsif ($fam eq 'function')
 	{
-		my $how = pick('built', 'built', 'body', 'sql_body', 'procedure');
-		my $f = "probe_fn_$n";
+		my $how  = pick('built', 'built', 'body', 'sql_body', 'procedure');
+		my $f    = "probe_fn_$n";
 		my $role = pick(@roles[ 0 .. 1 ]);
 		push @$cells, setup_cell($role->{canon}, 's', 'password');
 		if ($how eq 'built')
@@ -751,7 +835,7 @@ sub gen_case
 			my ($p1, $p2) = $g->{token} =~ /^(umprobe_\d+)(_.*)$/;
 			secret($g);
 			push @$cells,
-			    "CREATE FUNCTION $f() RETURNS void LANGUAGE plpgsql AS \$f\$BEGIN "
+			  "CREATE FUNCTION $f() RETURNS void LANGUAGE plpgsql AS \$f\$BEGIN "
 			  . "EXECUTE format('ALTER USER MAPPING FOR %I SERVER s OPTIONS (SET password %L)', "
 			  . "'$role->{canon}', '$p1' || '$p2'); END\$f\$";
 			$main = pick("SELECT $f()", "SELECT $f(); SELECT 1");
@@ -759,7 +843,8 @@ sub gen_case
 		else
 		{
 			my $v = secret($g, 'body');
-			my $s = "ALTER USER MAPPING FOR $role->{canon} SERVER s OPTIONS (SET password "
+			my $s =
+			  "ALTER USER MAPPING FOR $role->{canon} SERVER s OPTIONS (SET password "
 			  . value($g, $v, pick('plain', 'e', 'dollar')) . ")";
 			if ($how eq 'body')
 			{
@@ -787,8 +872,10 @@ sub gen_case
 	elsif ($fam eq 'ext_proto')
 	{
 		# psql input: no unterminated quotes, no backslash outside quotes
-		my $s = mapping_stmt($g, form => pick('plain', 'e', 'dollar'),
-			want => pick('ok', 'ok', 'dup'));
+		my $s = mapping_stmt(
+			$g,
+			form => pick('plain', 'e',  'dollar'),
+			want => pick('ok',    'ok', 'dup'));
 		$s =~ s/;$//;
 		$s =~ s/\n/ /g if $s =~ /--/;
 		my $setup = join('', map { "$_;\n" } @$cells);
@@ -807,20 +894,29 @@ sub gen_case
 	}
 	elsif ($fam eq 'fail_dup')
 	{
-		$main = chance(0.5)
-		  ? mapping_stmt($g, kind => 'CREATE', want => 'dup', ine => chance(0.3))
+		$main =
+		  chance(0.5)
+		  ? mapping_stmt(
+			$g,
+			kind => 'CREATE',
+			want => 'dup',
+			ine  => chance(0.3))
 		  : mapping_stmt($g, kind => 'ALTER', want => 'missing');
 	}
 	elsif ($fam eq 'fail_perm')
 	{
-		my $how = pick('carol', 'dan_other', 'dan_public', 'dan_redact', 'dan_alter');
+		my $how =
+		  pick('carol', 'dan_other', 'dan_public', 'dan_redact', 'dan_alter');
 		my $who = $how eq 'carol' ? 'regress_carol' : 'regress_dan';
 		my $role =
-		    $how eq 'dan_public' ? $roles[3]
+			$how eq 'dan_public'  ? $roles[3]
 		  : $how =~ /other|alter/ ? $roles[0]
-		  : { canon => $who, spell => [ $who, 'CURRENT_USER', 'USER' ] };
-		$main = mapping_stmt($g, role => $role, server => $servers[0],
-			kind => $how eq 'dan_alter' ? 'ALTER' : 'CREATE');
+		  :   { canon => $who, spell => [ $who, 'CURRENT_USER', 'USER' ] };
+		$main = mapping_stmt(
+			$g,
+			role   => $role,
+			server => $servers[0],
+			kind   => $how eq 'dan_alter' ? 'ALTER' : 'CREATE');
 		$main = "SET usermap.redact = off; $main" if $how eq 'dan_redact';
 		my $setrole = pick("SET ROLE $who", "SET SESSION AUTHORIZATION $who");
 		if (chance(0.5))
@@ -834,18 +930,22 @@ sub gen_case
 	}
 	elsif ($fam eq 'fail_validator')
 	{
-		my $how = pick('nonsense', 'repeat', 'server_opt', 'bool', 'dan_pwreq');
-		my $v = secret($g);
-		my $val = value($g, $v);
+		my $how =
+		  pick('nonsense', 'repeat', 'server_opt', 'bool', 'dan_pwreq');
+		my $v    = secret($g);
+		my $val  = value($g, $v);
 		my $role = pick(@roles[ 0 .. 2 ]);
 		push @$cells, setup_cell($role->{canon}, 's');
 		my $opts =
-		    $how eq 'nonsense' ? pick("password $val, nonsense 'x'", "nonsense 'x', password $val")
-		  : $how eq 'repeat' ? "password $val, password " . value($g, secret($g))
+		  $how eq 'nonsense'
+		  ? pick("password $val, nonsense 'x'", "nonsense 'x', password $val")
+		  : $how eq 'repeat'
+		  ? "password $val, password " . value($g, secret($g))
 		  : $how eq 'server_opt' ? "host 'h', sslpassword $val"
-		  : $how eq 'bool' ? "password $val, password_required 'maybe'"
-		  : "password_required 'false', password $val";
-		$main = "CREATE USER MAPPING FOR "
+		  : $how eq 'bool'       ? "password $val, password_required 'maybe'"
+		  :                        "password_required 'false', password $val";
+		$main =
+			"CREATE USER MAPPING FOR "
 		  . ($how eq 'dan_pwreq' ? 'regress_dan' : pick(@{ $role->{spell} }))
 		  . " SERVER s OPTIONS ($opts)";
 		if ($how eq 'dan_pwreq')
@@ -856,16 +956,22 @@ sub gen_case
 	}
 	elsif ($fam eq 'fail_syntax')
 	{
-		my $how = pick('unterminated_after', 'missing_paren', 'junk',
-			'missing_comma', 'no_options_kw', 'semicolon', 'near_pair',
-			'near_unterminated', 'trailing_junk', 'bad_action', 'e_unterminated');
+		my $how = pick(
+			'unterminated_after', 'missing_paren',
+			'junk',               'missing_comma',
+			'no_options_kw',      'semicolon',
+			'near_pair',          'near_unterminated',
+			'trailing_junk',      'bad_action',
+			'e_unterminated');
 		if ($how =~ /^near_(.*)/)
 		{
 			$main = mapping_stmt($g, near => $1, form => 'plain');
 		}
 		else
 		{
-			my $s = mapping_stmt($g, form => pick('plain', 'e', 'dollar'),
+			my $s = mapping_stmt(
+				$g,
+				form => pick('plain', 'e', 'dollar'),
 				nsec => pick(1, 2));
 			$s =~ s/;$//;
 			if ($how eq 'unterminated_after')
@@ -873,12 +979,15 @@ sub gen_case
 				$s =~ s/\)$/, user 'u)/ or $s .= " 'u";
 			}
 			elsif ($how eq 'missing_paren') { $s =~ s/\s*\)$//; }
-			elsif ($how eq 'junk') { $s =~ s/\)$/ junk)/; }
+			elsif ($how eq 'junk')          { $s =~ s/\)$/ junk)/; }
 			elsif ($how eq 'missing_comma') { $s =~ s/\)$/ user 'u')/; }
 			elsif ($how eq 'no_options_kw') { $s =~ s/\bOPTIONS\s*\(/(/i; }
 			elsif ($how eq 'semicolon') { $s =~ s/\bOPTIONS\b/; OPTIONS/i; }
-			elsif ($how eq 'trailing_junk') { $s .= pick(' junk', ' )', ' OPTIONS'); }
-			elsif ($how eq 'bad_action') { $s =~ s/\(/(REPLACE /; }
+			elsif ($how eq 'trailing_junk')
+			{
+				$s .= pick(' junk', ' )', ' OPTIONS');
+			}
+			elsif ($how eq 'bad_action')     { $s =~ s/\(/(REPLACE /; }
 			elsif ($how eq 'e_unterminated') { $s =~ s/\)$/, user E'u\\')/; }
 			$main = $s;
 		}
@@ -890,13 +999,38 @@ sub gen_case
 			'SET standard_conforming_strings TO off',
 			"SELECT set_config('standard_conforming_strings', 'off', false)",
 			'SET standard_conforming_strings = off; SET backslash_quote = on',
-			'SET backslash_quote = on; SET standard_conforming_strings = off');
+			'SET backslash_quote = on; SET standard_conforming_strings = off'
+		);
 		$g->{scs} = 0;
-		my $s = mapping_stmt($g, form => pick('plain', 'plain', 'e', 'dollar', 'cont'));
+		my $s = mapping_stmt($g,
+			form => pick('plain', 'plain', 'e', 'dollar', 'cont'));
 		if ($fam eq 'set_scs_cells')
 		{
 			push @$cells, $set;
 			$main = $s;
+		}
+		elsif (chance(0.2))
+		{
+			# SET LOCAL in the DO block, then EXECUTE: the string EXECUTE
+			# runs is parsed with standard_conforming_strings off
+			my $role = pick(@roles);
+			push @$cells, setup_cell($role->{canon}, 's', 'password');
+			my $v = secret($g);
+			my $stmt =
+				"ALTER USER MAPPING FOR "
+			  . pick(@{ $role->{spell} })
+			  . " SERVER s OPTIONS (SET password "
+			  . pick("'$v\\'x'", "'$v\\\\'", "'$v''x'") . ")";
+			$main = "DO "
+			  . dlit(
+				'BEGIN '
+				  . pick(
+					'SET LOCAL standard_conforming_strings = off',
+					"PERFORM set_config('standard_conforming_strings', 'off', true)"
+				  )
+				  . "; EXECUTE "
+				  . dlit($stmt, 'q', 'x') . "; END",
+				'', 'do');
 		}
 		elsif (chance(0.25))
 		{
@@ -918,15 +1052,20 @@ sub gen_case
 	{
 		# matched exactly: odbc_PWD must be quoted to keep its case
 		my $opt = pick('odbc_PWD', 'apikey', 'token');
-		my $spell = $opt eq 'odbc_PWD' ? '"odbc_PWD"' : pick($opt, qq{"$opt"});
-		my $list = pick("password,sslpassword,$opt", "$opt,password", "password, sslpassword, $opt");
+		my $spell =
+		  $opt eq 'odbc_PWD' ? '"odbc_PWD"' : pick($opt, qq{"$opt"});
+		my $list = pick("password,sslpassword,$opt", "$opt,password",
+			"password, sslpassword, $opt");
 		my $set = pick("SET usermap.secret_options = '$list'",
 			"SELECT set_config('usermap.secret_options', '$list', false)");
 		my $role = pick(@roles);
 		push @$cells, setup_cell($role->{canon}, 'nv');
 		my $v = value($g, secret($g), pick('plain', 'e', 'dollar'));
-		my $s = "CREATE USER MAPPING FOR " . pick(@{ $role->{spell} })
+		my $s =
+			"CREATE USER MAPPING FOR "
+		  . pick(@{ $role->{spell} })
 		  . " SERVER nv OPTIONS (user 'u', $spell $v)";
+
 		if ($fam eq 'setopts_cells')
 		{
 			push @$cells, $set;
@@ -935,8 +1074,10 @@ sub gen_case
 		elsif (chance(0.3))
 		{
 			$main = "DO "
-			  . dlit("BEGIN SET LOCAL usermap.secret_options = '$list'; EXECUTE "
-				  . lit($g, $s) . "; END", '', 'do');
+			  . dlit(
+				"BEGIN SET LOCAL usermap.secret_options = '$list'; EXECUTE "
+				  . lit($g, $s) . "; END",
+				'', 'do');
 		}
 		else
 		{
@@ -959,11 +1100,17 @@ sub gen_case
 	elsif ($fam eq 'debug_parse')
 	{
 		my @set = ('SET debug_print_parse = on');
-		push @set, pick('SET client_min_messages = debug1', 'SET client_min_messages = log');
+		push @set,
+		  pick(
+			'SET client_min_messages = debug1',
+			'SET client_min_messages = log');
 		push @set, 'SET log_min_messages = debug1' if chance(0.7);
-		push @set, pick('SET debug_print_rewritten = on', 'SET debug_pretty_print = off')
-		  if chance(0.4);
-		my $s = chance(0.3) ? do_wrap($g, mapping_stmt($g)) : mapping_stmt($g);
+		push @set,
+		  pick(
+			'SET debug_print_rewritten = on',
+			'SET debug_pretty_print = off') if chance(0.4);
+		my $s =
+		  chance(0.3) ? do_wrap($g, mapping_stmt($g)) : mapping_stmt($g);
 		if (chance(0.5))
 		{
 			push @$cells, @set;
@@ -983,7 +1130,9 @@ sub gen_case
 			'SET log_statement = none; SET log_min_duration_statement = -1; SET log_duration = on',
 			'SET log_min_messages = notice',
 			'SET log_error_verbosity = terse');
-		my $s = mapping_stmt($g, ine => 1,
+		my $s = mapping_stmt(
+			$g,
+			ine  => 1,
 			want => pick('ok', 'dup', 'ok'));
 		$s = pick($s, do_wrap($g, $s));
 		# durations without statements: this case's text is logged only
@@ -995,26 +1144,48 @@ sub gen_case
 	elsif ($fam eq 'txn')
 	{
 		$g->{txn} = 1;
-		my $s = mapping_stmt($g, semi => 0);
-		my $how = pick('aborted', 'rolledback', 'savepoint', 'one_string', 'readonly');
+		my $s   = mapping_stmt($g, semi => 0);
+		my $how = pick('aborted', 'rolledback', 'savepoint', 'one_string',
+			'readonly');
 		if ($how eq 'aborted')
 		{
 			push @$cells, 'BEGIN', 'SELECT 1/0';
 			$main = $s;
 		}
-		elsif ($how eq 'rolledback') { push @$cells, 'BEGIN'; $main = "$s; ROLLBACK"; }
+		elsif ($how eq 'rolledback')
+		{
+			push @$cells, 'BEGIN';
+			$main = "$s; ROLLBACK";
+		}
 		elsif ($how eq 'savepoint')
 		{
 			push @$cells, 'BEGIN', 'SAVEPOINT a';
 			$main = "$s; ROLLBACK TO a; COMMIT";
 		}
-		elsif ($how eq 'one_string') { $main = "BEGIN; SELECT 1/0; $s; COMMIT"; }
+		elsif ($how eq 'one_string')
+		{
+			$main = "BEGIN; SELECT 1/0; $s; COMMIT";
+		}
 		else { push @$cells, 'START TRANSACTION READ ONLY'; $main = $s; }
+	}
+	elsif ($fam eq 'long')
+	{
+		# the secret near pg_stat_activity's cut (track_activity_query_size,
+		# 1024 bytes) or the redactor's cache limit (8192)
+		$g->{sample} = 1;
+		my $s = mapping_stmt(
+			$g,
+			kind => 'CREATE',
+			form => pick('plain', 'e', 'dollar'));
+		my $at  = pick(980 .. 1040, 8150 .. 8200);
+		my $pad = "/* " . ('p' x ($at - 40)) . " */";
+		$s =~ s/OPTIONS/$pad OPTIONS/;
+		$main = $s;
 	}
 	elsif ($fam eq 'combo')
 	{
-		$g->{sep} = pick('plain', 'comments', 'space');
-		$g->{kcase} = pick('upper', 'lower', 'mixed');
+		$g->{sep}   = pick('plain', 'comments', 'space');
+		$g->{kcase} = pick('upper', 'lower',    'mixed');
 		my @pre;
 		if (chance(0.2))
 		{
@@ -1022,21 +1193,26 @@ sub gen_case
 			$g->{scs} = 0;
 		}
 		# debug_print_parse is left to its own family
-		push @pre, pick('SET track_activities = off', 'SET log_statement = none',
+		push @pre,
+		  pick(
+			'SET track_activities = off',
+			'SET log_statement = none',
 			'SET log_min_error_statement = debug5',
-			'SET log_error_verbosity = verbose')
-		  if chance(0.3);
-		my $s = mapping_stmt($g, names => 'any', nsec => pick(1, 2),
-			want => pick('ok', 'ok', 'ok', 'dup', 'missing'));
+			'SET log_error_verbosity = verbose') if chance(0.3);
+		my $s = mapping_stmt(
+			$g,
+			names => 'any',
+			nsec  => pick(1,    2),
+			want  => pick('ok', 'ok', 'ok', 'dup', 'missing'));
 		my $wrap = pick('none', 'none', 'do', 'do2', 'multi', 'txn');
-		if ($wrap eq 'do') { $s = do_wrap($g, $s); }
-		elsif ($wrap eq 'do2') { $s = do_wrap($g, do_wrap($g, $s)); }
-		elsif ($wrap eq 'multi') { $s = "SELECT 1; $s; SELECT 2"; }
-		elsif ($wrap eq 'txn') { $g->{txn} = 1; $s = "BEGIN; $s; COMMIT"; }
+		if    ($wrap eq 'do')    { $s        = do_wrap($g, $s); }
+		elsif ($wrap eq 'do2')   { $s        = do_wrap($g, do_wrap($g, $s)); }
+		elsif ($wrap eq 'multi') { $s        = "SELECT 1; $s; SELECT 2"; }
+		elsif ($wrap eq 'txn')   { $g->{txn} = 1; $s = "BEGIN; $s; COMMIT"; }
 		# settings before the setup cells would apply to them; after is fine
 		my @setup = @$cells;
 		@$cells = (@setup, @pre);
-		$main = $s;
+		$main   = $s;
 	}
 	elsif ($fam eq 'adm_fn_arg')
 	{
@@ -1047,7 +1223,9 @@ sub gen_case
 	{
 		push @$cells, setup_cell('regress_bob', 's', 'password');
 		$main = "DO "
-		  . dlit("DECLARE pw text := " . value($g, secret($g), 'plain')
+		  . dlit(
+			"DECLARE pw text := "
+			  . value($g, secret($g), 'plain')
 			  . "; BEGIN EXECUTE format('ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password %L)', pw); END",
 			'', 'do');
 	}
@@ -1083,7 +1261,7 @@ sub feed
 }
 
 my $cellfile = $node->basedir . '/probe_cells';
-my $nfile = 0;
+my $nfile    = 0;
 
 # Send each query string of @cells as it is, through \gexec over a file
 # the server reads, so that neither psql nor the driving statement sees or
@@ -1095,11 +1273,12 @@ sub gexec
 	my ($bg, @cells) = @_;
 	return '' unless @cells;
 	my $file = $cellfile . '_' . ++$nfile;
-	# the last query string shows that the driving statement ran (as a
-	# superuser) and every one before it was sent
-	my $done = "probe_batch_done_$nfile";
+	# a first query string shows that the driving statement ran (as a
+	# superuser): psql then sends every one, whichever fail; the case's
+	# own query string stays the last, for pg_stat_activity
+	my $done = "probe_batch_ran_$nfile";
 	open(my $fh, '>', $file) or die "could not write $file: $!";
-	print $fh encode_base64($_, '') . "\n" for @cells, "SELECT '$done'";
+	print $fh encode_base64($_, '') . "\n" for "SELECT '$done'", @cells;
 	close $fh;
 	$batches++;
 	my $err = feed($bg,
@@ -1114,7 +1293,9 @@ sub reset_cells
 {
 	my ($g, $redact_off) = @_;
 	my @r;
-	push @r, 'ROLLBACK' if $g->{txn} || grep { /\bBEGIN\b|START TRANSACTION|SAVEPOINT/i } @{ $g->{cells} };
+	push @r, 'ROLLBACK'
+	  if $g->{txn}
+	  || grep { /\bBEGIN\b|START TRANSACTION|SAVEPOINT/i } @{ $g->{cells} };
 	push @r, 'RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL';
 	push @r, 'SET usermap.redact = off' if $redact_off;
 	return @r;
@@ -1157,7 +1338,8 @@ sub run_cases
 			);
 		}
 		# as psql input: the role may not be allowed to read the cell file
-		$client .= feed($bg, join('', map { "$_;\n" } reset_cells($g, $redact_off)));
+		$client .=
+		  feed($bg, join('', map { "$_;\n" } reset_cells($g, $redact_off)));
 	}
 	$flush->();
 	# the excerpt of the query libpq prints is the client's own copy
@@ -1168,19 +1350,21 @@ sub run_cases
 ######################################################################
 # The run
 
-my @cases = map { gen_case($_) } 1 .. $count;
+my @cases   = map  { gen_case($_) } 1 .. $count;
 my @skipped = grep { $_->{skip} } @cases;
 @cases = grep { !$_->{skip} } @cases;
-diag(sprintf("%d cases generated, %d run, %d skipped (%s)",
-	$count, scalar(@cases), scalar(@skipped),
-	@skipped ? $skipped[0]{skip} : 'none'));
+diag(
+	sprintf(
+		"%d cases generated, %d run, %d skipped (%s)",
+		$count,           scalar(@cases),
+		scalar(@skipped), @skipped ? $skipped[0]{skip} : 'none'));
 
 # Control 1: generated cases with usermap.redact off, in a session of
 # their own, run first.
 my @control = map { gen_case(1_000_000 + $_) } 1 .. $ncontrol;
 @control = grep { !$_->{skip} } @control;
 my $observer = $node->background_psql('postgres');
-my $ctl_bg = $node->background_psql('postgres', on_error_stop => 0);
+my $ctl_bg   = $node->background_psql('postgres', on_error_stop => 0);
 $ctl_bg->query_safe('SET usermap.redact = off');
 my ($ctl_client) = run_cases($ctl_bg, $observer, \@control, 1);
 $ctl_bg->quit;
@@ -1190,7 +1374,9 @@ $ctl_bg->quit;
 my @unmasked = (
 	[
 		"CREATE USER MAPPING FOR regress_ctl SERVER s OPTIONS (user '%s')",
-		[qw(log_stderr log_csv log_json pgss_view pgss_file audit evtrig activity)]
+		[
+			qw(log_stderr log_csv log_json pgss_view pgss_file audit evtrig activity)
+		]
 	],
 	[
 		"DO \$\$BEGIN RAISE NOTICE '%s'; END\$\$",
@@ -1207,7 +1393,7 @@ for my $i (0 .. $#unmasked)
 	my $t = "umctl_${i}_" . rand6();
 	my $g = new_case(2_000_000 + $i, 'control_unmasked');
 	$g->{tokens} = [ [ $t, 'ctl' ] ];
-	$g->{cells} = [ sprintf($unmasked[$i][0], $t) ];
+	$g->{cells}  = [ sprintf($unmasked[$i][0], $t) ];
 	$g->{sample} = 1;
 	$g->{expect} = $unmasked[$i][1];
 	push @ctl2, $g;
@@ -1219,12 +1405,13 @@ $bg->quit;
 my $ran = time - $started;
 
 my %text;
-$text{client} = $client . $ctl_client;
+$text{client}    = $client . $ctl_client;
 $text{pgss_view} = $node->safe_psql('postgres',
 	q{SELECT string_agg(query, E'\n') FROM pg_stat_statements});
 $text{audit} = $node->safe_psql('postgres',
 	q{SELECT string_agg(a::text, E'\n') FROM usermap.audit_log a});
-$text{evtrig} = $node->safe_psql('postgres', q{SELECT string_agg(q, E'\n') FROM seen});
+$text{evtrig} =
+  $node->safe_psql('postgres', q{SELECT string_agg(q, E'\n') FROM seen});
 my $pgss_texts = $node->data_dir . '/pg_stat_tmp/pgss_query_texts.stat';
 $text{pgss_file} = -e $pgss_texts ? slurp_file($pgss_texts) : '';
 $observer->quit;
@@ -1232,17 +1419,19 @@ $node->stop;
 my $dump = $node->data_dir . '/pg_stat/pg_stat_statements.stat';
 $text{pgss_file} .= slurp_file($dump) if -e $dump;
 my @logfiles = ($node->logfile, glob($node->data_dir . '/log/*'));
+
 for my $f (@logfiles)
 {
 	my $point =
-	    $f =~ /\.csv$/ ? 'log_csv'
+		$f =~ /\.csv$/  ? 'log_csv'
 	  : $f =~ /\.json$/ ? 'log_json'
-	  : 'log_stderr';
+	  :                   'log_stderr';
 	$text{$point} .= slurp_file($f);
 }
 ok(length($text{log_csv} // '') && length($text{log_json} // ''),
 	'csvlog and jsonlog files exist');
-is($batches_done, $batches, "every batch of query strings ran to its end ($batches)");
+is($batches_done, $batches,
+	"every batch of query strings ran to its end ($batches)");
 
 # The quoted fragment of a syntax error's message ('syntax error at or
 # near "..."', 'unterminated quoted string at or near "..."'), in each
@@ -1253,17 +1442,19 @@ is($batches_done, $batches, "every batch of query strings ran to its end ($batch
 # to the promise.
 my %fragment_re = (
 	log_stderr => qr/at or near "(.*?)"(?: at character \d+)?\n(?!\t)/s,
-	client => qr/at or near "(.*?)"\n/s,
-	log_csv => qr/at or near ""((?:[^"]|"")*?)"""(?=,)/s,
-	log_json => qr/at or near \\"((?:[^"\\]|\\.)*?)\\""/s);
+	client     => qr/at or near "(.*?)"\n/s,
+	log_csv    => qr/at or near ""((?:[^"]|"")*?)"""(?=,)/s,
+	log_json   => qr/at or near \\"((?:[^"\\]|\\.)*?)\\""/s);
 
 # Every token (or a start of one: a secret cut short by a mask still
 # leaks) found at each point, and in the fragments ("POINT fragment").
-my @points = qw(log_stderr log_csv log_json client pgss_view pgss_file audit evtrig activity);
+my @points =
+  qw(log_stderr log_csv log_json client pgss_view pgss_file audit evtrig activity);
 my %found;    # point -> token prefix "umKIND_N_" -> [random parts seen]
 for my $point (@points)
 {
-	my @texts = $point eq 'activity' ? values %$activity : ($text{$point} // '');
+	my @texts =
+	  $point eq 'activity' ? values %$activity : ($text{$point} // '');
 	my $frag = '';
 	if (my $re = $fragment_re{$point})
 	{
@@ -1296,7 +1487,8 @@ sub leaked
 sub admitted
 {
 	my ($fam, $kind, $point) = @_;
-	return "README: secrets outside the statement" if $admitted_family{$fam} && $point ne 'audit';
+	return "README: secrets outside the statement"
+	  if $admitted_family{$fam} && $point ne 'audit';
 	return "README: a function body is kept as written by pg_stat_statements"
 	  if $kind eq 'body' && $point =~ /^pgss_/;
 	return undef;
@@ -1305,8 +1497,8 @@ sub admitted
 sub show_case
 {
 	my ($g) = @_;
-	my @c = @{ $g->{cells} };
-	my $s = $g->{script} // join("\n  -- next query string:\n  ", @c);
+	my @c   = @{ $g->{cells} };
+	my $s   = $g->{script} // join("\n  -- next query string:\n  ", @c);
 	$s =~ s/\n/\n  /g;
 	return "case $g->{n} (seed $seed):\n  $s";
 }
@@ -1317,31 +1509,41 @@ for my $g (@ctl2)
 	my ($t) = map { $_->[0] } @{ $g->{tokens} };
 	for my $point (@{ $g->{expect} })
 	{
-		ok(leaked($point, $t),
-			"control: unmasked value of \"$g->{cells}[0]\" is found in $point");
+		ok( leaked($point, $t),
+			"control: unmasked value of \"$g->{cells}[0]\" is found in $point"
+		  )
+		  or $point ne 'activity'
+		  or diag("pg_stat_activity showed: "
+			  . ($activity->{ $g->{n} } // 'nothing'));
 	}
 }
 
 # Control 1: with usermap.redact off the generated secrets are written out.
 # A secret that only a function builds at run time is in no top-level
-# statement, so nothing but the executed statement could log it; those
-# cases are left out of the log counts.  The audit trail is masked even
+# statement, so nothing but the executed statement could log it, and with
+# log_statement = none and log_duration the text is not logged at all;
+# those cases are left out of the log counts.  The audit trail is masked even
 # now; the setopts families are left out of that count, as their secrets
 # stop being secrets once the session's usermap.secret_options is reset
 # (probed, with redaction on, by those families themselves).
 {
 	my (%n, %missed);
-	my @logged = grep { !$_->{unlogged} } @control;
+	my @logged  = grep { !$_->{unlogged} } @control;
 	my @audited = grep { $_->{fam} !~ /^setopts_/ } @control;
 	for my $point (qw(log_stderr log_csv log_json pgss_view pgss_file audit))
 	{
-		for my $g ($point =~ /^log_/ ? @logged : $point eq 'audit' ? @audited : @control)
+		for my $g ($point =~ /^log_/ ? @logged
+			: $point eq 'audit' ? @audited
+			:                     @control)
 		{
-			if (grep { leaked($point, $_->[0]) || leaked("$point fragment", $_->[0]) }
-				@{ $g->{tokens} })
+			if (grep {
+						 leaked($point, $_->[0])
+					  || leaked("$point fragment", $_->[0])
+				} @{ $g->{tokens} })
 			{
 				$n{$point}++;
-				diag("control: with usermap.redact off, found in the audit trail: "
+				diag(
+					"control: with usermap.redact off, found in the audit trail: "
 					  . show_case($g))
 				  if $point eq 'audit';
 			}
@@ -1357,16 +1559,28 @@ for my $g (@ctl2)
 		  . join(', ', map { "$_ " . ($n{$_} // 0) } sort keys %n));
 	for my $point (qw(log_stderr log_csv log_json))
 	{
-		is($n{$point} // 0, scalar(@logged),
-			"control: with usermap.redact off, every case's secret is in $point");
+		is( $n{$point} // 0,
+			scalar(@logged),
+			"control: with usermap.redact off, every case's secret is in $point"
+		);
 	}
-	cmp_ok($n{pgss_view} // 0, '>=', $nc / 4,
-		'control: with usermap.redact off, secrets are in pg_stat_statements');
-	cmp_ok($n{pgss_file} // 0, '>=', $nc / 4,
-		"control: with usermap.redact off, secrets are in pg_stat_statements' files");
-	is($n{audit} // 0, 0,
+	cmp_ok(
+		$n{pgss_view} // 0,
+		'>=',
+		$nc / 4,
+		'control: with usermap.redact off, secrets are in pg_stat_statements'
+	);
+	cmp_ok(
+		$n{pgss_file} // 0,
+		'>=',
+		$nc / 4,
+		"control: with usermap.redact off, secrets are in pg_stat_statements' files"
+	);
+	is( $n{audit} // 0,
+		0,
 		'control: with usermap.redact off, the audit trail is still masked ('
-		  . scalar(@audited) . ' cases)');
+		  . scalar(@audited)
+		  . ' cases)');
 }
 
 # The probe itself: per point and family.
@@ -1425,13 +1639,14 @@ for my $fam (sort keys %famsize)
 	for my $point (@points)
 	{
 		my $c = $tally{$fam}{$point};
-		my $a = exists $adm{$fam} && $adm{$fam}{$point} ? "+$adm{$fam}{$point}{leaked}a" : '';
+		my $a = exists $adm{$fam}
+		  && $adm{$fam}{$point} ? "+$adm{$fam}{$point}{leaked}a" : '';
 		$summary .= sprintf(" %11s",
 			$c->{total} ? ($c->{leaked} // 0) . "$a/$c->{total}" : '-');
 	}
 	$summary .= "\n";
 }
-diag("leaking cases per family and point, enforced+admitted/cases "
+diag(   "leaking cases per family and point, enforced+admitted/cases "
 	  . "(activity: sampled cases only):\n$summary");
 
 for my $fam (sort keys %famsize)
@@ -1445,15 +1660,19 @@ for my $fam (sort keys %famsize)
 		if ($leaked)
 		{
 			my @ex = @{ $examples{$fam}{$point} };
-			diag("$fam, $point: $leaked of $c->{total} cases leak; first ones:");
-			diag(show_case($_->[0]) . "\n  leaked: $_->[1]") for @ex[ 0 .. ($#ex < 2 ? $#ex : 2) ];
+			diag(
+				"$fam, $point: $leaked of $c->{total} cases leak; first ones:"
+			);
+			diag(show_case($_->[0]) . "\n  leaked: $_->[1]")
+			  for @ex[ 0 .. ($#ex < 2 ? $#ex : 2) ];
 		}
 		is($leaked, 0, "$fam: no secret in $point ($c->{total} cases)");
 	}
 }
 SKIP:
 {
-	skip 'ext_proto: psql has \bind only from 16 on', 1 unless $major < 16 && @skipped;
+	skip 'ext_proto: psql has \bind only from 16 on', 1
+	  unless $major < 16 && @skipped;
 	pass("ext_proto skipped on $major: psql has \\bind only from 16 on");
 }
 
@@ -1464,13 +1683,17 @@ for my $fam (sort keys %adm)
 	for my $point (sort keys %{ $adm{$fam} })
 	{
 		my $a = $adm{$fam}{$point};
-		$admitted_report .= "$fam, $point: $a->{leaked} of $tally{$fam}{$point}{total} ($a->{why})\n";
+		$admitted_report .=
+		  "$fam, $point: $a->{leaked} of $tally{$fam}{$point}{total} ($a->{why})\n";
 		$admitted_report .= '  e.g. ' . show_case($a->{examples}[0]) . "\n"
 		  if $a->{examples};
 	}
 }
-diag("admitted limits (not failures):\n" . ($admitted_report || "none seen\n"));
-diag(sprintf("probe run time: %.1f s to run the cases, %.1f s in all",
-	$ran, time - $started));
+diag("admitted limits (not failures):\n"
+	  . ($admitted_report || "none seen\n"));
+diag(
+	sprintf(
+		"probe run time: %.1f s to run the cases, %.1f s in all",
+		$ran, time - $started));
 
 done_testing();
