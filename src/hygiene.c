@@ -52,6 +52,7 @@
 #include "tcop/utility.h"
 #include "utils/backend_status.h"
 #include "utils/elog.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "hygiene.h"
@@ -308,6 +309,42 @@ mask_quoted_query_text(ErrorData *edata)
 }
 
 /*
+ * The end of the node-dump token at "p", and in *decoded (if not NULL) its
+ * text.  outToken() writes a token with a backslash before each byte that
+ * would end it (white space, parentheses, braces) or be misread, and a
+ * pretty-printed dump indents the line after an escaped newline.
+ */
+static const char *
+node_token_end(const char *p, StringInfo decoded)
+{
+	while (*p != '\0' && !isspace((unsigned char) *p) && strchr("(){}", *p) == NULL)
+	{
+		if (*p == '\\' && p[1] != '\0')
+		{
+			p++;
+			if (decoded)
+				appendStringInfoChar(decoded, *p);
+			if (*p++ == '\n')
+				while (*p == ' ' || *p == '\t')
+					p++;
+			continue;
+		}
+		if (decoded)
+			appendStringInfoChar(decoded, *p);
+		p++;
+	}
+	return p;
+}
+
+static const char *
+skip_space(const char *p)
+{
+	while (isspace((unsigned char) *p))
+		p++;
+	return p;
+}
+
+/*
  * debug_print_parse, _rewritten and _plan write a statement's parse tree
  * in the DETAIL of a LOG line titled "parse tree:", "rewritten parse
  * tree:" or "plan:", every option value in it:
@@ -315,8 +352,11 @@ mask_quoted_query_text(ErrorData *edata)
  *	{DEFELEM :defnamespace <> :defname password :arg "secret" ...}
  *
  * Mask the value of each secret option, and the body of a DO statement
- * (option "as") if it holds a statement with a secret.  Values are
- * written by outToken(): a backslash escapes the next byte.
+ * (option "as") if it holds a statement with a secret.  Pretty-printed
+ * (debug_pretty_print, the default) the dump breaks long tokens across
+ * lines wherever they reach the line's width, so its values cannot be
+ * told apart: then the whole dump of a user-mapping statement, or of a DO
+ * statement that may hold one, is masked.
  */
 static void
 mask_node_dump(ErrorData *edata)
@@ -332,61 +372,57 @@ mask_node_dump(ErrorData *edata)
 		 strcmp(edata->message, "plan:") != 0))
 		return;
 
+	if (Debug_pretty_print)
+	{
+		if (strstr(edata->detail, "USERMAPPINGSTMT") != NULL ||
+			(strstr(edata->detail, "{DOSTMT") != NULL &&
+			 usermap_redact_needed(edata->detail)))
+		{
+			pfree(edata->detail);
+			edata->detail = pstrdup(USERMAP_MASK);
+		}
+		return;
+	}
+
 	initStringInfo(&buf);
 	p = edata->detail;
-	while ((def = strstr(p, ":defname ")) != NULL)
+	while ((def = strstr(p, ":defname")) != NULL)
 	{
 		StringInfoData name;
 		StringInfoData value;
-		const char *q = def + strlen(":defname ");
 		const char *arg;
 		const char *end;
 		bool		mask;
 
 		initStringInfo(&name);
-		for (; *q && !isspace((unsigned char) *q); q++)
-		{
-			if (*q == '\\' && q[1] != '\0')
-				q++;
-			appendStringInfoChar(&name, *q);
-		}
-		arg = q;
-		while (isspace((unsigned char) *arg))
-			arg++;
-		if (strncmp(arg, ":arg ", 5) != 0)
-		{
-			appendBinaryStringInfo(&buf, p, q - p);
-			p = q;
-			continue;
-		}
-		for (arg += 5; isspace((unsigned char) *arg); arg++)
-			;
-		if (*arg != '"')
+		arg = skip_space(node_token_end(skip_space(def + strlen(":defname")),
+										&name));
+		if (strncmp(arg, ":arg", 4) != 0 || !isspace((unsigned char) arg[4]))
 		{
 			appendBinaryStringInfo(&buf, p, arg - p);
 			p = arg;
 			continue;
 		}
+		arg = skip_space(arg + 4);
 		initStringInfo(&value);
-		for (end = arg + 1; *end && *end != '"'; end++)
+		end = node_token_end(arg, &value);
+		if (*arg != '"' || value.len < 2 || value.data[value.len - 1] != '"')
 		{
-			if (*end == '\\' && end[1] != '\0')
-				end++;
-			appendStringInfoChar(&value, *end);
+			appendBinaryStringInfo(&buf, p, end - p);
+			p = end;
+			continue;
 		}
+		value.data[--value.len] = '\0';	/* the quotes around a String */
 		if (strcmp(name.data, "as") == 0)
-			mask = (usermap_redact(value.data) != NULL);
+			mask = (usermap_redact(value.data + 1) != NULL);
 		else
 			mask = usermap_is_secret_option(name.data);
 		appendBinaryStringInfo(&buf, p, arg - p);
-		if (mask)
-		{
-			appendStringInfoString(&buf, "\"" USERMAP_MASK "\"");
-			changed = true;
-		}
-		else
-			appendBinaryStringInfo(&buf, arg, end + (*end ? 1 : 0) - arg);
-		p = end + (*end ? 1 : 0);
+		appendStringInfoString(&buf, mask ? "\"" USERMAP_MASK "\"" : "");
+		if (!mask)
+			appendBinaryStringInfo(&buf, arg, end - arg);
+		changed |= mask;
+		p = end;
 	}
 	appendStringInfoString(&buf, p);
 	if (changed)
