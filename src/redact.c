@@ -286,6 +286,103 @@ contains_ci(const char *s, const char *lower)
 }
 
 /*
+ * Option names the text being redacted makes secret itself.  A SET (or
+ * set_config()) of usermap.secret_options takes effect when it runs, but
+ * the server logs and publishes the query string holding it when the
+ * string arrives, and statements later in the string, or in the DO block
+ * or function body holding the SET, are masked for what they will be.
+ * Found by a scan of the bytes, in constants too; allocated in the
+ * redaction's own memory context.
+ */
+static List *declared_secret_names = NIL;
+
+static bool
+is_secret_name(const char *name)
+{
+	ListCell   *lc;
+
+	if (usermap_is_secret_option(name))
+		return true;
+	foreach(lc, declared_secret_names)
+		if (strcmp((const char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/* Add the names of the comma-separated list [p, end) */
+static void
+declare_secret_names(const char *p, const char *end)
+{
+	while (p < end)
+	{
+		const char *comma = memchr(p, ',', end - p);
+		const char *stop = comma ? comma : end;
+		const char *a = p;
+		const char *b = stop;
+
+		while (a < b && (IS_SPACE(*a) || *a == '"'))
+			a++;
+		while (b > a && (IS_SPACE(b[-1]) || b[-1] == '"'))
+			b--;
+		if (b > a)
+			declared_secret_names = lappend(declared_secret_names,
+											pnstrdup(a, b - a));
+		p = stop + 1;
+	}
+}
+
+/*
+ * Find "secret_options = '...'", "... TO ...", and set_config(...,
+ * '...secret_options', '...') in "text", quoted at any depth ('' or more
+ * quotes for a constant in a constant), and declare the names listed.
+ */
+static void
+collect_declared_secret_names(const char *text)
+{
+	const char *p = text;
+
+	declared_secret_names = NIL;
+	while ((p = strstr(p, "secret_options")) != NULL)
+	{
+		const char *q = p + strlen("secret_options");
+		int			quotes = 0;
+
+		p = q;
+		while (*q == '"' || IS_SPACE(*q))
+			q++;
+		if (*q == '\'')
+		{
+			/* set_config('usermap.secret_options', 'list', ...) */
+			while (*q == '\'')
+				q++;
+			while (IS_SPACE(*q))
+				q++;
+			if (*q++ != ',')
+				continue;
+		}
+		else if (*q == '=')
+			q++;
+		else if (ascii_prefix_ci(q, "to") && !IS_IDENT_CONT((unsigned char) q[2]))
+			q += 2;
+		else
+			continue;
+		while (IS_SPACE(*q))
+			q++;
+		while (q[quotes] == '\'')
+			quotes++;
+		if (quotes > 0)
+		{
+			const char *end = strchr(q + quotes, '\'');
+
+			if (end != NULL)
+				declare_secret_names(q + quotes, end);
+		}
+		else
+			declare_secret_names(q, q + strcspn(q, ";\n"));
+	}
+}
+
+/*
  * If "p", just past the closing quote of a string, starts the whitespace
  * that continues the string ({quotecontinue} in scan.l: whitespace holding
  * a newline, then a quote), return the position just past that quote;
@@ -1451,7 +1548,7 @@ redact_statement(RedactState *st, int i)
 			if ((k = accept_string(st, j)) == j)
 				return fail_closed(st, from);
 
-			if (suspect || name == NULL || usermap_is_secret_option(name))
+			if (suspect || name == NULL || is_secret_name(name))
 				add_edit(st, t[j].start, t[k - 1].end, QUOTED_MASK);
 			else
 				redact_constant(st, j, true);
@@ -1756,7 +1853,12 @@ statement_spelled_at(const char *msg, int at)
 {
 	const char *p = msg + at;
 
-	if (at > 0 && IS_IDENT_CONT((unsigned char) msg[at - 1]))
+	/*
+	 * A keyword right after a letter or digit continues a word; right after
+	 * "$" it may start the body of a dollar-quoted constant ($q$ALTER ...),
+	 * which a message quotes as it was written.
+	 */
+	if (at > 0 && IS_IDENT_CONT((unsigned char) msg[at - 1]) && msg[at - 1] != '$')
 		return false;
 	if (!accept_word(&p, "create") && !accept_word(&p, "alter"))
 		return false;
@@ -2034,6 +2136,8 @@ redact_in_own_context(const char *text, bool message)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "usermap redact",
 								ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
+	if (strstr(text, "secret_options") != NULL)
+		collect_declared_secret_names(text);
 	if (message)
 		redacted = redact_message_text(text, 0);
 	else
@@ -2041,6 +2145,7 @@ redact_in_own_context(const char *text, bool message)
 	MemoryContextSwitchTo(oldcxt);
 	if (redacted != NULL)
 		result = pstrdup(redacted);
+	declared_secret_names = NIL;
 	MemoryContextDelete(cxt);
 
 	redact_cache_store(text, len, result, message);

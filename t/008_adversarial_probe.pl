@@ -1066,22 +1066,30 @@ sub gen_case
 		  . pick(@{ $role->{spell} })
 		  . " SERVER nv OPTIONS (user 'u', $spell $v)";
 
+		# The mapping is dropped again while the list still names the
+		# option: a drop recorded after the list changed back shows the
+		# option's old value, which is then no longer a secret's.
+		my $drop = "DROP USER MAPPING IF EXISTS FOR $role->{canon} SERVER nv";
 		if ($fam eq 'setopts_cells')
 		{
 			push @$cells, $set;
 			$main = chance(0.3) ? do_wrap($g, $s) : $s;
+			$g->{after} = $drop;
 		}
 		elsif (chance(0.3))
 		{
 			$main = "DO "
 			  . dlit(
 				"BEGIN SET LOCAL usermap.secret_options = '$list'; EXECUTE "
-				  . lit($g, $s) . "; END",
+				  . lit($g, $s)
+				  . "; EXECUTE "
+				  . lit($g, $drop) . "; END",
 				'', 'do');
 		}
 		else
 		{
 			$main = "$set; $s";
+			$g->{after} = $drop;
 		}
 	}
 	elsif ($fam eq 'track_off')
@@ -1234,6 +1242,7 @@ sub gen_case
 		die "unknown family $fam";
 	}
 	push @$cells, $main;
+	push @$cells, $g->{after} if $g->{after};
 	return $g;
 }
 
