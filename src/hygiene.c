@@ -43,6 +43,7 @@
 #include <ctype.h>
 
 #include "access/xact.h"
+#include "common/keywords.h"
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -255,6 +256,29 @@ quoted_query_text(const char *msg, const char *query, int offset, int *at)
 }
 
 /*
+ * Is the quoted text, "len" bytes at "p", one no secret can be part of:
+ * punctuation of the statement, or a keyword?  The server then quotes it
+ * as it is, though the redactor masked the statement around it, so that
+ * an ordinary syntax error ("OPTIONS ()") reads as in core.
+ */
+static bool
+harmless_quote(const char *p, int len)
+{
+	char	   *word;
+	bool		keyword;
+
+	if ((int) strspn(p, "(),;= \t\n") >= len)
+		return true;
+	for (int i = 0; i < len; i++)
+		if (!IS_HIGHBIT_SET(p[i]) && !isalpha((unsigned char) p[i]) && p[i] != '_')
+			return false;
+	word = pnstrdup(p, len);
+	keyword = ScanKeywordLookup(word, &ScanKeywords) >= 0;
+	pfree(word);
+	return keyword;
+}
+
+/*
  * A syntax error quotes the query from the error position on: the token
  * ("at or near ..."), and for an unterminated constant or comment the rest
  * of the text, a secret included.  Mask what the message quotes if the
@@ -297,7 +321,8 @@ mask_quoted_query_text(ErrorData *edata)
 	len = quoted_query_text(edata->message, query, offset, &at);
 	while (query[same] != '\0' && query[same] == redacted[same])
 		same++;
-	if (len > 0 && same < offset + len)
+	if (len > 0 && same < offset + len &&
+		!harmless_quote(edata->message + at, len))
 	{
 		char	   *masked = psprintf("%.*s%s%s", at, edata->message,
 									  USERMAP_MASK, edata->message + at + len);
