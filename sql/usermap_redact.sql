@@ -85,6 +85,10 @@ ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'z'); ALTER ROLE bob P
 --
 SET usermap.secret_options = 'password, Token';
 SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (token 'a', TOKEN 'b', "token" 'c', "Token" 'd', U&"Tok\0065n" 'e', password 'f', sslpassword 'g')$q$);
+-- Names are matched as the server stores them: unquoted, folded to lower
+-- case.
+SET usermap.secret_options = 'odbc_pwd';
+SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (odbc_PWD 'a', "odbc_PWD" 'b', ODBC_pwd 'c')$q$);
 SET usermap.secret_options = 'user';
 SELECT regress_um_redacted($q$CREATE USER MAPPING FOR bob SERVER s OPTIONS (user 'a', "USER" 'b', password 'c')$q$);
 RESET usermap.secret_options;
