@@ -356,7 +356,10 @@ SELECT regress_um_message($q$relation "usermap.mapping_meta" does not exist$q$);
 SELECT regress_um_message($q$user mapping for "bob" already exists for server "s"$q$);
 SELECT regress_um_message($q$"create user mapping" is a command tag$q$);
 -- Prose the lexer gives up on: as SQL, a rest with escapes is masked in
--- case it spells a statement; in a message only a rest that says MAPPING.
+-- case it spells a statement; in a message only a rest that spells one out
+-- (CREATE or ALTER USER MAPPING FOR): other messages are never rewritten,
+-- like postgres_fdw's hint with its apostrophe.
+SELECT regress_um_message($q$Target server's authentication method must be changed or password_required=false set in the user mapping attributes.$q$);
 SELECT regress_um_redacted($q$JSON data, line 1: "\u000g...$q$);
 SELECT regress_um_message($q$JSON data, line 1: "\u000g...$q$);
 SELECT regress_um_message($q$user said: "ALTER USER \x4dAPPING FOR b SERVER s OPTIONS (SET password 'x')$q$);

@@ -486,18 +486,37 @@ usermap_redact_needed(const char *text)
  * left alone unless they look like the statement.
  *
  * A log message is prose around SQL (see below), and its rest is mostly
- * prose: a JSON error's context ends in "\u000g...".  There a statement
- * counts as hidden only if the word MAPPING is spelled out; statements the
- * server ran do not reach a message's unlexable rest, and one spelled with
- * escapes in a syntax error is not user-mapping DDL.
+ * prose: a JSON error's context ends in "\u000g...", a hint reads "Target
+ * server's authentication method must be changed or password_required=false
+ * set in the user mapping attributes."  There a statement counts as hidden
+ * only if it is spelled out as one (CREATE or ALTER USER MAPPING FOR, or
+ * IF): the masker rewrites statement text, never other messages.
+ * Statements the server ran do not reach a message's unlexable rest, and
+ * one spelled with escapes in a syntax error is not user-mapping DDL.
  */
+static bool statement_spelled_at(const char *msg, int at);
+
+/* Does "s" spell out a CREATE or ALTER USER MAPPING statement anywhere? */
+static bool
+spells_statement(const char *s)
+{
+	for (int at = 0; s[at] != '\0'; at++)
+	{
+		char		c = s[at] | 0x20;
+
+		if ((c == 'c' || c == 'a') && statement_spelled_at(s, at))
+			return true;
+	}
+	return false;
+}
+
 static bool
 rest_may_hide_statement(const char *sql, const char *rest, bool message)
 {
 	if (!usermap_redact_needed(rest))
 		return false;
 	if (message)
-		return contains_ci(rest, "mapping") && contains_ci(sql, "user");
+		return spells_statement(rest);
 	return contains_ci(sql, "user") || strchr(rest, '\\') != NULL ||
 		contains_ci(rest, "u&");
 }
