@@ -53,4 +53,10 @@ extern char *usermap_redact(const char *text);
  */
 extern char *usermap_redact_message(const char *text);
 
+/*
+ * Does "text" spell out CREATE or ALTER USER MAPPING FOR (or IF), as
+ * words, anywhere?  No lexing: words in comments and constants count.
+ */
+extern bool usermap_redact_spells_statement(const char *text);
+
 #endif							/* USERMAP_REDACT_H */

@@ -230,8 +230,8 @@ mask_error_field(char **field, bool message)
 
 /*
  * Where does the text that "query" has from byte "offset" on appear in
- * "msg", at the greatest length?  Return that length, and its place in
- * *at; 0 if not even its first byte does.
+ * "msg", quoted, at the greatest length?  Return that length, and its
+ * place in *at; 0 if not even its first byte does.
  */
 static int
 quoted_query_text(const char *msg, const char *query, int offset, int *at)
@@ -243,6 +243,10 @@ quoted_query_text(const char *msg, const char *query, int offset, int *at)
 		 fragment[0] != '\0' && m != NULL; m = strchr(m + 1, fragment[0]))
 	{
 		int			k = 0;
+
+		/* quoted: after a quotation mark, ASCII or not (a translation's) */
+		if (m == msg || (m[-1] != '"' && !IS_HIGHBIT_SET(m[-1])))
+			continue;
 
 		while (m[k] != '\0' && m[k] == fragment[k])
 			k++;
@@ -313,7 +317,9 @@ mask_quoted_query_text(ErrorData *edata)
 	}
 	else
 		return;
-	if ((redacted = usermap_redact(query)) == NULL)
+	/* only text with a statement in it holds a secret to mask */
+	if (!usermap_redact_spells_statement(query) ||
+		(redacted = usermap_redact(query)) == NULL)
 		return;
 
 	/* the position counts characters from 1 */

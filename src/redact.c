@@ -497,8 +497,8 @@ usermap_redact_needed(const char *text)
 static bool statement_spelled_at(const char *msg, int at);
 
 /* Does "s" spell out a CREATE or ALTER USER MAPPING statement anywhere? */
-static bool
-spells_statement(const char *s)
+bool
+usermap_redact_spells_statement(const char *s)
 {
 	for (int at = 0; s[at] != '\0'; at++)
 	{
@@ -516,7 +516,7 @@ rest_may_hide_statement(const char *sql, const char *rest, bool message)
 	if (!usermap_redact_needed(rest))
 		return false;
 	if (message)
-		return spells_statement(rest);
+		return usermap_redact_spells_statement(rest);
 	return contains_ci(sql, "user") || strchr(rest, '\\') != NULL ||
 		contains_ci(rest, "u&");
 }
