@@ -19,9 +19,13 @@ OBJS = \
 	src/hygiene.o \
 	src/masking.o \
 	src/catalog.o \
+	src/catalog_tables.o \
 	src/reattach.o
 
-DATA = usermap--$(EXTVERSION).sql
+# Every version's install script and every update script: CREATE EXTENSION
+# usermap VERSION '1.0' followed by ALTER EXTENSION usermap UPDATE must
+# keep working (t/008_update.pl).
+DATA = usermap--1.0.sql usermap--1.0--1.1.sql usermap--$(EXTVERSION).sql
 PGFILEDESC = "usermap - user mapping DDL handled by an extension"
 
 PG_CPPFLAGS = -I$(srcdir)/include -DUSERMAP_VERSION='"$(EXTVERSION)"'

@@ -47,4 +47,7 @@ extern char *usermap_redact(const char *text);
  */
 extern char *usermap_redact_message(const char *text);
 
+/* usermap_redact() with every option value masked, secret or not */
+extern char *usermap_redact_every_value(const char *text);
+
 #endif							/* USERMAP_REDACT_H */
