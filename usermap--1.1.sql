@@ -288,7 +288,7 @@ BEGIN ATOMIC
 	 WHERE pg_catalog.cardinality(m.secret_options) OPERATOR(pg_catalog.>) 0
 	   AND (m.secret_changed_at IS NULL
 			OR m.secret_changed_at OPERATOR(pg_catalog.<)
-			   pg_catalog.now() OPERATOR(pg_catalog.-) stale_secrets.older_than)
+			   (pg_catalog.now() OPERATOR(pg_catalog.-) stale_secrets.older_than))
 	 ORDER BY m.secret_changed_at NULLS FIRST, m.server_name, m.user_name;
 END;
 
@@ -363,7 +363,7 @@ BEGIN
 
 	RETURN QUERY SELECT d.problem, d.umid, d.server_name, d.user_name, repair
 				   FROM @extschema@.drift d
-				  ORDER BY 1, 3 COLLATE "C", 4 COLLATE "C";
+				  ORDER BY d.problem, d.server_name, d.user_name;
 	IF NOT repair THEN
 		RETURN;
 	END IF;

@@ -504,7 +504,7 @@ usermap_tables_find(UsermapTables *tables, bool for_recording)
 }
 
 /*
- * The first object in schema "nsp" that is not a member of extension
+ * The first object (by catalog, then OID) in schema "nsp" that is not a member of extension
  * "extoid" (nor the extension itself), or an invalid address.  Every
  * object that lives in a schema records a dependency on it.
  */
@@ -532,8 +532,10 @@ find_foreign_object(Oid nsp, Oid extoid)
 			continue;
 		if (getExtensionOfObject(dep->classid, dep->objid) == extoid)
 			continue;
-		foreign = object;
-		break;
+		/* the first by catalog and OID, so that the message is stable */
+		if (!OidIsValid(foreign.classId) || object.classId < foreign.classId ||
+			(object.classId == foreign.classId && object.objectId < foreign.objectId))
+			foreign = object;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
