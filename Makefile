@@ -48,7 +48,7 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 REGRESS_CORE = core_create core_alter core_drop core_privileges \
 	core_dependencies core_object_access core_event_triggers core_readonly \
 	core_postgres_fdw
-REGRESS = $(REGRESS_CORE) usermap_guc usermap_redact catalog catalog_attacks \
+REGRESS = $(REGRESS_CORE) usermap_guc usermap_redact catalog catalog_attacks catalog_identity \
 	catalog_privileges catalog_extension
 TEMP_INSTANCE = --temp-instance=./tmp_check_instance \
 	--temp-config=$(srcdir)/test/usermap.conf
