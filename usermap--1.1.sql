@@ -85,8 +85,7 @@ CREATE TABLE @extschema@.audit_log (
 	id pg_catalog.int8 NOT NULL
 		DEFAULT pg_catalog.nextval('@extschema@.audit_log_id_seq'::pg_catalog.regclass),
 	logged_at pg_catalog.timestamptz NOT NULL,
-	action pg_catalog.text NOT NULL
-		CHECK (action OPERATOR(pg_catalog.=) ANY (ARRAY['CREATE', 'ALTER', 'DROP']::pg_catalog.text[])),
+	action pg_catalog.text NOT NULL,		-- CREATE, ALTER or DROP (see below)
 	server_name pg_catalog.text NOT NULL,
 	user_name pg_catalog.text NOT NULL,		-- 'public' for the public mapping
 	old_options pg_catalog.jsonb,
@@ -99,6 +98,10 @@ CREATE TABLE @extschema@.audit_log (
 	transaction_id pg_catalog.xid8 NOT NULL
 );
 ALTER SEQUENCE @extschema@.audit_log_id_seq OWNED BY @extschema@.audit_log.id;
+-- No CHECK constraint on action either (1.0 had one): usermap writes rows
+-- through the table's constraints, as an INSERT would, and planning that
+-- CHECK cost each change more than its audit row; only usermap (and
+-- superusers) write the table, and usermap writes those three words.
 -- No index at all, not even on id.  The trail is append-only and written
 -- by every change to a mapping, and each index would cost every change an
 -- index insertion: about 5% of a CREATE, ALTER or DROP, measured.  Ids are
