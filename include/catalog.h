@@ -31,8 +31,9 @@ typedef struct UserMappingStatement
 
 /*
  * Columns of usermap.audit_log and usermap.mapping_meta, in the order
- * usermap--1.0.sql creates them.  catalog.c's check_columns() makes sure the installed
- * tables still have that shape before anything is written.
+ * the install scripts create them (1.0 and 1.1 alike).  catalog_tables.c
+ * holds their names and types and makes sure the installed tables still
+ * have that shape before anything is written.
  */
 enum
 {
@@ -69,6 +70,12 @@ enum
 	META_NATTS = META_SECRET_CHANGED_AT
 };
 
+/*
+ * The user name of the public mapping, as pg_user_mappings spells it: the
+ * one definition, which usermap.user_name() gives to SQL.
+ */
+#define USERMAP_PUBLIC_USER_NAME "public"
+
 /* GUC usermap.log_unrecorded */
 extern bool usermap_log_unrecorded;
 
@@ -78,6 +85,8 @@ extern UserMappingStatement usermap_catalog_enter_statement(const char *query,
 															int length);
 extern void usermap_catalog_leave_statement(UserMappingStatement saved);
 extern bool usermap_recording_wanted(void);
+extern const char *usermap_mapping_user_name(Oid umuser);
+extern Oid	usermap_mapping_user_oid(const char *user_name);
 extern void usermap_record_change(UserMappingAction action, Oid umid,
 								  Oid umuser, Oid umserver,
 								  const char *servername,

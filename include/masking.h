@@ -18,5 +18,6 @@
 extern Jsonb *usermap_options_jsonb(List *options, bool reveal);
 extern List *usermap_changed_options(List *old_options, List *new_options);
 extern bool usermap_any_secret(List *names);
+extern bool usermap_options_visible_to(Oid umuser, Oid serverid);
 
 #endif							/* USERMAP_MASKING_H */

@@ -59,4 +59,7 @@ extern char *usermap_redact_message(const char *text);
  */
 extern bool usermap_redact_spells_statement(const char *text);
 
+/* usermap_redact() with every option value masked, secret or not */
+extern char *usermap_redact_every_value(const char *text);
+
 #endif							/* USERMAP_REDACT_H */

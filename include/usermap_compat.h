@@ -112,4 +112,17 @@ typedef uint64 usermap_query_id;
 #define usermap_guc_extra_free(ptr) free(ptr)
 #endif
 
+/*
+ * 16: "Allow HOT updates for indexes on summarizing columns" (19d8e2308)
+ * added ExecInsertIndexTuples()'s onlySummarizing argument.  usermap only
+ * inserts new rows, which go into every index.
+ */
+#if PG_VERSION_NUM >= 160000
+#define usermap_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#else
+#define usermap_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
 #endif							/* USERMAP_COMPAT_H */

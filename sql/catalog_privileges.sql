@@ -30,6 +30,9 @@ SELECT server_name, user_name, options FROM usermap.mappings ORDER BY 2;
 SET ROLE regress_um_auditor;
 SELECT server_name, user_name, options, created_by FROM usermap.mappings ORDER BY 2;
 SELECT srvname, usename, umoptions FROM pg_user_mappings ORDER BY 2;
+-- The trail, through audit_trail, under the same rule; audit_log itself
+-- is not the auditor's to read (catalog_visibility shows why).
+SELECT action, user_name, new_options FROM usermap.audit_trail ORDER BY id;
 SELECT action, user_name, new_options FROM usermap.audit_log ORDER BY id;
 SELECT count(*) FROM usermap.mapping_meta;
 SELECT count(*) FROM usermap.drift;
@@ -53,6 +56,7 @@ RESET ROLE;
 SET ROLE regress_um_alice;
 SELECT * FROM usermap.mappings;
 SELECT * FROM usermap.audit_log;
+SELECT * FROM usermap.audit_trail;
 SELECT * FROM usermap.mapping_meta;
 SELECT * FROM usermap.drift;
 SELECT * FROM usermap.stale_secrets('1 day');

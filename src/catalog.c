@@ -20,12 +20,18 @@
  * the same moment means a later mapping that reuses the OID can never
  * inherit it.
  *
- * The rows are written straight to the heap and indexes, as catalog code
- * does, rather than through SPI: the user making the change may not write
- * to usermap's tables (nobody but usermap should), it avoids running SQL
- * under another role, it is several times cheaper, and no user trigger
- * fires (mapping_meta's trigger exists for restores only; see reattach.c).
- * Rolling back the transaction, or a savepoint, rolls the rows back too.
+ * The rows are written by C rather than through SPI: the user making the
+ * change may not write to usermap's tables (nobody but usermap should),
+ * it avoids running SQL under another role, and it is several times
+ * cheaper.  They go through the tables' constraints and indexes as an
+ * INSERT would, but fire no trigger (mapping_meta's trigger exists for
+ * restores only; see reattach.c); catalog_tables.c finds the tables
+ * through the extension's membership and refuses tables it cannot write
+ * that way.  Rolling back the transaction, or a savepoint, rolls the rows
+ * back too.
+ *
+ * Mappings are named as pg_user_mappings names them: the public mapping
+ * is "public", which no role can be called.
  *
  * In a database without the extension the change is not recorded, and
  * unless usermap.log_unrecorded is off a LOG line says so, in the same
@@ -50,7 +56,8 @@
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
-#include "catalog/pg_index.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/dbcommands.h"
@@ -59,8 +66,10 @@
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -70,6 +79,7 @@
 #include "utils/xid8.h"
 
 #include "catalog.h"
+#include "catalog_tables.h"
 #include "masking.h"
 #include "options.h"
 #include "redact.h"
@@ -77,20 +87,10 @@
 
 bool		usermap_log_unrecorded = true;
 
-/* The user-mapping statement being executed, if any (see execute.c) */
+/* The statement being executed, if any (see usermap.c and execute.c) */
 static UserMappingStatement current_statement = {NULL, -1, 0};
 
 static object_access_hook_type prev_object_access_hook = NULL;
-
-/* The catalog layer's relations in the current database */
-typedef struct CatalogRelations
-{
-	Oid			meta;
-	Oid			meta_pkey;
-	Oid			audit;
-	Oid			audit_seq;
-	Oid			unsupported_index;	/* see find_unsupported_index */
-} CatalogRelations;
 
 /* Everything one change writes, computed once for both tables */
 typedef struct ChangeRecord
@@ -114,130 +114,56 @@ typedef struct ChangeRecord
 static const char *const action_names[] = {"CREATE", "ALTER", "DROP"};
 
 /*
- * Whether the extension is installed in this database, and where its
- * tables are, cached per backend: looking it up costs a scan of
- * pg_extension, a measurable share of each statement.  Installing or
- * dropping the extension always creates or drops its tables, which sends
- * invalidations for pg_class's name cache, as does creating or dropping an
- * index on them; any such invalidation empties the cache.
+ * The user name usermap records for a mapping of "umuser": the role's
+ * name, or USERMAP_PUBLIC_USER_NAME for the public mapping, as
+ * pg_user_mappings spells it.  No role can be named that ("public" is
+ * reserved by CREATE ROLE and ALTER ROLE ... RENAME), so a role called
+ * "PUBLIC" and the public mapping never share a name.  NULL for a role
+ * that does not exist.
  */
-static bool catalog_cache_valid = false;
-static bool catalog_installed = false;
-static CatalogRelations catalog_cache;
-
-static void
-invalidate_catalog_cache(Datum arg, int cacheid, uint32 hashvalue)
+const char *
+usermap_mapping_user_name(Oid umuser)
 {
-	catalog_cache_valid = false;
+	HeapTuple	tuple;
+	char	   *name;
+
+	if (umuser == ACL_ID_PUBLIC)
+		return USERMAP_PUBLIC_USER_NAME;
+	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(umuser));
+	if (!HeapTupleIsValid(tuple))
+		return NULL;
+	name = pstrdup(NameStr(((Form_pg_authid) GETSTRUCT(tuple))->rolname));
+	ReleaseSysCache(tuple);
+	return name;
 }
 
 /*
- * An index on "relid" that the rows usermap writes cannot go into, or
- * InvalidOid.
- *
- * The rows are inserted as the server inserts catalog rows
- * (CatalogTupleInsert), which maintains indexes on plain columns only: an
- * expression index would crash the backend, and a partial index would
- * receive rows its predicate excludes.  Administrators may add indexes to
- * usermap's tables (the README suggests one on audit_log.logged_at), so
- * check what they added before writing.
+ * The role a recorded user name stands for: ACL_ID_PUBLIC for the public
+ * mapping, InvalidOid for a role that does not exist (any more).
  */
-static Oid
-find_unsupported_index(Oid relid)
+Oid
+usermap_mapping_user_oid(const char *user_name)
 {
-	Relation	rel = table_open(relid, AccessShareLock);
-	List	   *indexes = RelationGetIndexList(rel);
-	ListCell   *cell;
-	Oid			unsupported = InvalidOid;
-
-	foreach(cell, indexes)
-	{
-		HeapTuple	tuple = SearchSysCache1(INDEXRELID,
-											ObjectIdGetDatum(lfirst_oid(cell)));
-
-		if (!HeapTupleIsValid(tuple))
-			continue;
-		if (!heap_attisnull(tuple, Anum_pg_index_indexprs, NULL) ||
-			!heap_attisnull(tuple, Anum_pg_index_indpred, NULL))
-			unsupported = lfirst_oid(cell);
-		ReleaseSysCache(tuple);
-		if (OidIsValid(unsupported))
-			break;
-	}
-	list_free(indexes);
-	table_close(rel, AccessShareLock);
-	return unsupported;
+	if (strcmp(user_name, USERMAP_PUBLIC_USER_NAME) == 0)
+		return ACL_ID_PUBLIC;
+	return get_role_oid(user_name, true);
 }
+
+PG_FUNCTION_INFO_V1(usermap_user_name);
 
 /*
- * Find the extension's tables, or return false if the extension is not
- * installed in this database.  The schema name is fixed: the extension is
- * not relocatable.
+ * usermap.user_name(umuser oid) returns text: the SQL face of
+ * usermap_mapping_user_name, so that views and scripts spell the public
+ * mapping the way the C code does.
  */
-static bool
-lookup_catalog_relations(CatalogRelations *rels)
+Datum
+usermap_user_name(PG_FUNCTION_ARGS)
 {
-	/*
-	 * The lookups below can process invalidations themselves; if one of them
-	 * empties the cache meanwhile, look again.
-	 */
-	while (!catalog_cache_valid)
-	{
-		Oid			nsp;
-		CatalogRelations found;
+	const char *name = usermap_mapping_user_name(PG_GETARG_OID(0));
 
-		catalog_cache_valid = true;
-		catalog_installed = false;
-
-		if (!OidIsValid(get_extension_oid("usermap", true)))
-			continue;
-		nsp = get_namespace_oid("usermap", true);
-		if (!OidIsValid(nsp))
-			continue;
-		found.meta = get_relname_relid("mapping_meta", nsp);
-		found.meta_pkey = get_relname_relid("mapping_meta_pkey", nsp);
-		found.audit = get_relname_relid("audit_log", nsp);
-		found.audit_seq = get_relname_relid("audit_log_id_seq", nsp);
-
-		/*
-		 * Extension members cannot be dropped one by one, so missing tables
-		 * mean the extension itself is being dropped, in the statement that
-		 * is also dropping mappings (DROP EXTENSION usermap, postgres_fdw
-		 * CASCADE).  There is nothing left to record into.
-		 */
-		if (!OidIsValid(found.meta) || !OidIsValid(found.meta_pkey) ||
-			!OidIsValid(found.audit) || !OidIsValid(found.audit_seq))
-			continue;
-		found.unsupported_index = find_unsupported_index(found.meta);
-		if (!OidIsValid(found.unsupported_index))
-			found.unsupported_index = find_unsupported_index(found.audit);
-		catalog_cache = found;
-		catalog_installed = true;
-	}
-
-	if (catalog_installed && OidIsValid(catalog_cache.unsupported_index))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("usermap cannot record user-mapping changes while index \"%s\" exists",
-						get_rel_name(catalog_cache.unsupported_index)),
-				 errdetail("usermap writes its tables as the server writes its catalogs, which maintains indexes on plain columns only."),
-				 errhint("Drop the index, or replace it with an index on plain columns, without expressions or a WHERE clause.")));
-
-	if (catalog_installed)
-		*rels = catalog_cache;
-	return catalog_installed;
-}
-
-static void
-check_columns(Relation rel, int natts)
-{
-	if (RelationGetDescr(rel)->natts != natts)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s.%s\" does not have the columns usermap %s expects",
-						get_namespace_name(RelationGetNamespace(rel)),
-						RelationGetRelationName(rel), USERMAP_VERSION),
-				 errhint("Update the extension with ALTER EXTENSION usermap UPDATE.")));
+	if (name == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(name));
 }
 
 /*
@@ -266,8 +192,12 @@ usermap_catalog_leave_statement(UserMappingStatement saved)
 /*
  * The masked text of the statement behind the change: the user-mapping
  * statement usermap is executing, or, for a drop by cascade from a
- * statement usermap does not execute, the client's whole query string.
- * Masking never depends on usermap.redact: secrets are never stored.
+ * statement usermap does not execute (DROP SERVER ... CASCADE, DROP OWNED
+ * BY), that statement alone: usermap.c notes the location of every utility
+ * statement, so that the rest of a multi-statement query string (an ALTER
+ * ROLE ... PASSWORD next to it) never reaches the audit trail.  NULL where
+ * no statement is known.  Masking never depends on usermap.redact:
+ * secrets are never stored.
  */
 static char *
 current_statement_text(void)
@@ -278,11 +208,6 @@ current_statement_text(void)
 	char	   *stmt;
 	char	   *redacted;
 
-	if (query == NULL)
-	{
-		query = debug_query_string;
-		location = -1;
-	}
 	if (query == NULL)
 		return NULL;
 
@@ -342,17 +267,15 @@ nullable_text(const char *s, bool *isnull)
  * Append the change to usermap.audit_log.
  */
 static void
-insert_audit_row(const CatalogRelations *rels, const ChangeRecord *rec)
+insert_audit_row(const UsermapTables *tables, const ChangeRecord *rec)
 {
-	Relation	rel = table_open(rels->audit, RowExclusiveLock);
+	UsermapWriter writer;
 	Datum		values[AUDIT_NATTS];
 	bool		nulls[AUDIT_NATTS];
-	HeapTuple	tuple;
 
-	check_columns(rel, AUDIT_NATTS);
 	memset(nulls, false, sizeof(nulls));
 
-	values[AUDIT_ID - 1] = Int64GetDatum(nextval_internal(rels->audit_seq, false));
+	values[AUDIT_ID - 1] = Int64GetDatum(nextval_internal(tables->audit_seq, false));
 	values[AUDIT_LOGGED_AT - 1] = TimestampTzGetDatum(rec->at);
 	values[AUDIT_ACTION - 1] = CStringGetTextDatum(action_names[rec->action]);
 	values[AUDIT_SERVER_NAME - 1] = CStringGetTextDatum(rec->server_name);
@@ -370,12 +293,153 @@ insert_audit_row(const CatalogRelations *rels, const ChangeRecord *rec)
 	values[AUDIT_TRANSACTION_ID - 1] =
 		FullTransactionIdGetDatum(GetTopFullTransactionId());
 
-	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-	CatalogTupleInsert(rel, tuple);
-	heap_freetuple(tuple);
+	usermap_writer_open(&writer, tables->audit);
+	usermap_writer_insert(&writer, values, nulls);
+	usermap_writer_close(&writer);
+}
 
-	/* keep the lock until the end of the transaction, as DML does */
-	table_close(rel, NoLock);
+/*
+ * Does the metadata row "tuple" describe a live mapping, by its OIDs?
+ */
+static bool
+meta_row_is_attached(HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+	Oid			umid = DatumGetObjectId(heap_getattr(tuple, META_UMID, desc, &isnull));
+	Oid			umuser = DatumGetObjectId(heap_getattr(tuple, META_UMUSER, desc, &isnull));
+	Oid			umserver = DatumGetObjectId(heap_getattr(tuple, META_UMSERVER, desc, &isnull));
+	HeapTuple	um = SearchSysCache1(USERMAPPINGOID, ObjectIdGetDatum(umid));
+	bool		attached = false;
+
+	if (HeapTupleIsValid(um))
+	{
+		Form_pg_user_mapping form = (Form_pg_user_mapping) GETSTRUCT(um);
+
+		attached = (form->umuser == umuser && form->umserver == umserver);
+		ReleaseSysCache(um);
+	}
+	return attached;
+}
+
+/*
+ * A detached metadata row recorded under the change's server and user
+ * names: one whose OIDs describe no live mapping, as every row is after
+ * pg_upgrade (which gives mappings and servers new OIDs) until verify()
+ * repairs them.  The most recently modified one, copied, or NULL.
+ *
+ * A sequential scan: this runs only for a mapping that has no row of its
+ * own, and the table has one row per mapping.
+ */
+static HeapTuple
+find_detached_row(Relation rel, Snapshot snapshot, const ChangeRecord *rec)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+	HeapTuple	tuple;
+	HeapTuple	best = NULL;
+	TimestampTz best_at = DT_NOBEGIN;
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		bool		at_null;
+		Datum		at;
+		Oid			umuser = DatumGetObjectId(heap_getattr(tuple, META_UMUSER, desc, &isnull));
+		char	   *server = TextDatumGetCString(heap_getattr(tuple, META_SERVER_NAME, desc, &isnull));
+		char	   *user = TextDatumGetCString(heap_getattr(tuple, META_USER_NAME, desc, &isnull));
+
+		if ((umuser == ACL_ID_PUBLIC) != (rec->umuser == ACL_ID_PUBLIC) ||
+			strcmp(server, rec->server_name) != 0 ||
+			strcmp(user, rec->user_name) != 0 ||
+			meta_row_is_attached(tuple, desc))
+			continue;
+		at = heap_getattr(tuple, META_MODIFIED_AT, desc, &at_null);
+		if (best == NULL || (!at_null && DatumGetTimestampTz(at) > best_at))
+		{
+			best = heap_copytuple(tuple);
+			best_at = at_null ? DT_NOBEGIN : DatumGetTimestampTz(at);
+		}
+	}
+	systable_endscan(scan);
+	return best;
+}
+
+/*
+ * The mapping's own metadata row (its OID's, describing it), copied, or
+ * NULL.  A row under its OID that describes another mapping, left behind
+ * by a drop usermap did not see, is returned through "stale".
+ */
+static HeapTuple
+find_own_row(Relation rel, Oid pkey, Snapshot snapshot,
+			 const ChangeRecord *rec, HeapTuple *stale)
+{
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	HeapTuple	own = NULL;
+
+	*stale = NULL;
+	ScanKeyInit(&key, META_UMID, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(rec->umid));
+	scan = systable_beginscan(rel, pkey, true, snapshot, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		TupleDesc	desc = RelationGetDescr(rel);
+		Oid			umuser = DatumGetObjectId(heap_getattr(tuple, META_UMUSER, desc, &isnull));
+		Oid			umserver = DatumGetObjectId(heap_getattr(tuple, META_UMSERVER, desc, &isnull));
+
+		if (umuser == rec->umuser && umserver == rec->umserver)
+			own = heap_copytuple(tuple);
+		else
+			*stale = heap_copytuple(tuple);
+	}
+	systable_endscan(scan);
+	return own;
+}
+
+/*
+ * The new metadata row for the change, starting from "old" (the history
+ * to keep) or from nothing.
+ */
+static void
+form_meta_row(const ChangeRecord *rec, HeapTuple old, TupleDesc desc,
+			  Datum *values, bool *nulls)
+{
+	if (old != NULL)
+		heap_deform_tuple(old, desc, values, nulls);
+	else
+	{
+		memset(nulls, true, META_NATTS * sizeof(bool));
+		if (rec->action == USERMAP_ACTION_CREATE)
+		{
+			values[META_CREATED_AT - 1] = TimestampTzGetDatum(rec->at);
+			values[META_CREATED_BY - 1] = CStringGetTextDatum(rec->session_role);
+			values[META_CREATED_AS - 1] = CStringGetTextDatum(rec->current_role);
+			nulls[META_CREATED_AT - 1] = false;
+			nulls[META_CREATED_BY - 1] = false;
+			nulls[META_CREATED_AS - 1] = false;
+		}
+	}
+
+	values[META_UMID - 1] = ObjectIdGetDatum(rec->umid);
+	values[META_UMUSER - 1] = ObjectIdGetDatum(rec->umuser);
+	values[META_UMSERVER - 1] = ObjectIdGetDatum(rec->umserver);
+	values[META_SERVER_NAME - 1] = CStringGetTextDatum(rec->server_name);
+	values[META_USER_NAME - 1] = CStringGetTextDatum(rec->user_name);
+	values[META_MODIFIED_AT - 1] = TimestampTzGetDatum(rec->at);
+	values[META_MODIFIED_BY - 1] = CStringGetTextDatum(rec->session_role);
+	values[META_MODIFIED_AS - 1] = CStringGetTextDatum(rec->current_role);
+	for (int attnum = META_UMID; attnum <= META_USER_NAME; attnum++)
+		nulls[attnum - 1] = false;
+	for (int attnum = META_MODIFIED_AT; attnum <= META_MODIFIED_AS; attnum++)
+		nulls[attnum - 1] = false;
+	if (rec->secret_changed)
+	{
+		values[META_SECRET_CHANGED_AT - 1] = TimestampTzGetDatum(rec->at);
+		nulls[META_SECRET_CHANGED_AT - 1] = false;
+	}
 }
 
 /*
@@ -384,99 +448,46 @@ insert_audit_row(const CatalogRelations *rels, const ChangeRecord *rec)
  * CREATE writes a fresh row, replacing any row a dropped mapping with the
  * same OID left behind while usermap was not recording.  ALTER updates the
  * "modified" columns, and secret_changed_at if a secret changed; a mapping
- * usermap never saw created gets a row whose creation is unknown.  DROP
- * deletes the row.
+ * without a row of its own takes over the detached row recorded under its
+ * names (after pg_upgrade), or else gets a row whose creation is unknown.
+ * DROP deletes the row (or that detached row).  Rows are replaced, not
+ * updated in place: a DELETE and an INSERT through the table's
+ * constraints and indexes.
  */
 static void
-write_meta_row(const CatalogRelations *rels, const ChangeRecord *rec)
+write_meta_row(const UsermapTables *tables, const ChangeRecord *rec)
 {
-	Relation	rel = table_open(rels->meta, RowExclusiveLock);
-	ScanKeyData key;
+	UsermapWriter writer;
 	Snapshot	snapshot;
-	SysScanDesc scan;
-	HeapTuple	old;
-	bool		same_mapping = false;
+	HeapTuple	own;
+	HeapTuple	stale;
+	HeapTuple	history;
 
-	check_columns(rel, META_NATTS);
-
-	ScanKeyInit(&key, META_UMID, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(rec->umid));
+	usermap_writer_open(&writer, tables->meta);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, rels->meta_pkey, true, snapshot, 1, &key);
-	old = systable_getnext(scan);
+	own = find_own_row(writer.rel, tables->meta_pkey, snapshot, rec, &stale);
+	history = own;
+	if (own == NULL && rec->action != USERMAP_ACTION_CREATE)
+		history = find_detached_row(writer.rel, snapshot, rec);
 
-	if (HeapTupleIsValid(old))
-	{
-		bool		isnull;
-		Oid			umuser = DatumGetObjectId(heap_getattr(old, META_UMUSER,
-														   RelationGetDescr(rel),
-														   &isnull));
-		Oid			umserver = DatumGetObjectId(heap_getattr(old, META_UMSERVER,
-															 RelationGetDescr(rel),
-															 &isnull));
+	if (stale != NULL)
+		usermap_writer_delete(&writer, &stale->t_self);
+	if (history != NULL)
+		usermap_writer_delete(&writer, &history->t_self);
 
-		same_mapping = (umuser == rec->umuser && umserver == rec->umserver);
-	}
-
-	if (rec->action == USERMAP_ACTION_DROP)
-	{
-		if (HeapTupleIsValid(old))
-			CatalogTupleDelete(rel, &old->t_self);
-	}
-	else
+	if (rec->action != USERMAP_ACTION_DROP)
 	{
 		Datum		values[META_NATTS];
 		bool		nulls[META_NATTS];
-		bool		keep_history = (rec->action == USERMAP_ACTION_ALTER &&
-									same_mapping);
-		HeapTuple	tuple;
 
-		/* Start from the old row only if it describes this mapping */
-		if (keep_history)
-			heap_deform_tuple(old, RelationGetDescr(rel), values, nulls);
-		else
-		{
-			memset(nulls, true, sizeof(nulls));
-			if (rec->action == USERMAP_ACTION_CREATE)
-			{
-				values[META_CREATED_AT - 1] = TimestampTzGetDatum(rec->at);
-				values[META_CREATED_BY - 1] = CStringGetTextDatum(rec->session_role);
-				values[META_CREATED_AS - 1] = CStringGetTextDatum(rec->current_role);
-				nulls[META_CREATED_AT - 1] = false;
-				nulls[META_CREATED_BY - 1] = false;
-				nulls[META_CREATED_AS - 1] = false;
-			}
-		}
-
-		values[META_UMID - 1] = ObjectIdGetDatum(rec->umid);
-		values[META_UMUSER - 1] = ObjectIdGetDatum(rec->umuser);
-		values[META_UMSERVER - 1] = ObjectIdGetDatum(rec->umserver);
-		values[META_SERVER_NAME - 1] = CStringGetTextDatum(rec->server_name);
-		values[META_USER_NAME - 1] = CStringGetTextDatum(rec->user_name);
-		values[META_MODIFIED_AT - 1] = TimestampTzGetDatum(rec->at);
-		values[META_MODIFIED_BY - 1] = CStringGetTextDatum(rec->session_role);
-		values[META_MODIFIED_AS - 1] = CStringGetTextDatum(rec->current_role);
-		for (int attnum = META_UMID; attnum <= META_USER_NAME; attnum++)
-			nulls[attnum - 1] = false;
-		for (int attnum = META_MODIFIED_AT; attnum <= META_MODIFIED_AS; attnum++)
-			nulls[attnum - 1] = false;
-		if (rec->secret_changed)
-		{
-			values[META_SECRET_CHANGED_AT - 1] = TimestampTzGetDatum(rec->at);
-			nulls[META_SECRET_CHANGED_AT - 1] = false;
-		}
-
-		tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-		if (HeapTupleIsValid(old))
-			CatalogTupleUpdate(rel, &old->t_self, tuple);
-		else
-			CatalogTupleInsert(rel, tuple);
-		heap_freetuple(tuple);
+		/* CREATE starts afresh even over a row of its own OID */
+		form_meta_row(rec, rec->action == USERMAP_ACTION_ALTER ? history : NULL,
+					  RelationGetDescr(writer.rel), values, nulls);
+		usermap_writer_insert(&writer, values, nulls);
 	}
 
-	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	table_close(rel, NoLock);
+	usermap_writer_close(&writer);
 }
 
 /*
@@ -511,14 +522,21 @@ log_unrecorded_change(const ChangeRecord *rec)
  * Is there anything to do with a change: record it, or log it?  Callers
  * ask first, so that a database without the extension and without the LOG
  * line pays nothing beyond this test (the per-backend cache makes it a few
- * comparisons).
+ * comparisons).  Raises an error where the extension is installed but
+ * usermap cannot record into it: the change must not happen unrecorded.
+ *
+ * Nothing is recorded by pg_upgrade's restore of the schema (binary
+ * upgrade mode): the data of usermap's tables is copied from the old
+ * cluster afterwards, and replaces whatever was written.
  */
 bool
 usermap_recording_wanted(void)
 {
-	CatalogRelations rels;
+	UsermapTables tables;
 
-	return usermap_log_unrecorded || lookup_catalog_relations(&rels);
+	if (IsBinaryUpgrade)
+		return false;
+	return usermap_tables_find(&tables, true) || usermap_log_unrecorded;
 }
 
 /*
@@ -531,9 +549,9 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 					  Oid umserver, const char *servername,
 					  List *old_options, List *new_options)
 {
-	CatalogRelations rels;
+	UsermapTables tables;
 	ChangeRecord rec;
-	bool		installed = lookup_catalog_relations(&rels);
+	bool		installed = usermap_tables_find(&tables, true);
 
 	Assert(installed || usermap_log_unrecorded);
 
@@ -542,7 +560,9 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 	rec.umuser = umuser;
 	rec.umserver = umserver;
 	rec.server_name = servername;
-	rec.user_name = OidIsValid(umuser) ? GetUserNameFromId(umuser, false) : "PUBLIC";
+	rec.user_name = usermap_mapping_user_name(umuser);
+	if (rec.user_name == NULL)
+		elog(ERROR, "cache lookup failed for role %u", umuser);
 	rec.old_options = usermap_options_jsonb(old_options, true);
 	rec.new_options = usermap_options_jsonb(new_options, true);
 	rec.changed_options = usermap_changed_options(old_options, new_options);
@@ -558,8 +578,8 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 		return;
 	}
 
-	insert_audit_row(&rels, &rec);
-	write_meta_row(&rels, &rec);
+	insert_audit_row(&tables, &rec);
+	write_meta_row(&tables, &rec);
 }
 
 /*
@@ -591,9 +611,10 @@ record_mapping_drop(Oid umid)
 }
 
 /*
- * Object-access hook: only drops of user mappings are of interest, and
- * only while usermap is enabled, so that usermap.enabled = off really
- * leaves the server to itself.
+ * Object-access hook: drops of user mappings are recorded, only while
+ * usermap is enabled, so that usermap.enabled = off really leaves the
+ * server to itself.  Drops of anything, and changes to extensions, may
+ * concern the tables usermap records into (catalog_tables.c).
  */
 static void
 usermap_object_access(ObjectAccessType access, Oid classId, Oid objectId,
@@ -601,6 +622,11 @@ usermap_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 {
 	if (prev_object_access_hook)
 		prev_object_access_hook(access, classId, objectId, subId, arg);
+
+	if (access == OAT_DROP ||
+		(classId == ExtensionRelationId &&
+		 (access == OAT_POST_ALTER || access == OAT_POST_CREATE)))
+		usermap_tables_note_drop(classId, objectId);
 
 	if (access == OAT_DROP && classId == UserMappingRelationId &&
 		usermap_enabled && usermap_recording_wanted())
@@ -613,6 +639,5 @@ usermap_catalog_install_hooks(void)
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = usermap_object_access;
 
-	CacheRegisterSyscacheCallback(RELNAMENSP, invalidate_catalog_cache,
-								  (Datum) 0);
+	usermap_tables_install_callbacks();
 }

@@ -7,8 +7,12 @@
  * installed, and the usermap.mappings view all show options as a jsonb
  * object of name -> value.  The value of a secret option (secrets.c) is
  * always replaced by the mask; with reveal = false every value is, which
- * is what the view shows for mappings pg_user_mappings would hide from the
+ * is what the views show for mappings pg_user_mappings would hide from the
  * reader.
+ *
+ * The one visibility rule (usermap_options_visible_to) decides "reveal"
+ * for every place a non-superuser can read option values: the mappings
+ * view, and the audit trail's option columns and statement text.
  *
  * Portions Copyright (c) 2026, usermap developers
  *
@@ -20,17 +24,26 @@
 
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
 #include "fmgr.h"
 #include "nodes/value.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "catalog.h"
 #include "masking.h"
 #include "options.h"
+#include "redact.h"
 #include "secrets.h"
+#include "usermap_compat.h"
 
 PG_FUNCTION_INFO_V1(usermap_mask_options);
+PG_FUNCTION_INFO_V1(usermap_mask_option_values);
+PG_FUNCTION_INFO_V1(usermap_mask_statement);
+PG_FUNCTION_INFO_V1(usermap_options_visible);
 PG_FUNCTION_INFO_V1(usermap_secret_option_names);
 
 static void
@@ -171,4 +184,120 @@ usermap_secret_option_names(PG_FUNCTION_ARGS)
 									  false, TEXTOID, CurrentMemoryContext);
 	}
 	PG_RETURN_DATUM(makeArrayResult(astate, CurrentMemoryContext));
+}
+
+/*
+ * May the current user see the option values of the mapping of "umuser"
+ * (ACL_ID_PUBLIC for the public mapping) on "serverid"?  Exactly when
+ * pg_user_mappings would show that mapping's umoptions to it:
+ *
+ *	- superusers see every mapping's;
+ *	- a role sees its own mapping's if it has USAGE on the server or the
+ *	  privileges of the server's owner;
+ *	- the public mapping's are seen with the privileges of the server's
+ *	  owner.
+ *
+ * The server's owner does not see another role's mapping: neither does
+ * pg_user_mappings show it.
+ */
+bool
+usermap_options_visible_to(Oid umuser, Oid serverid)
+{
+	Oid			me = GetUserId();
+	ForeignServer *server;
+
+	if (superuser_arg(me))
+		return true;
+	server = GetForeignServerExtended(serverid, FSV_MISSING_OK);
+	if (server == NULL)
+		return false;
+	if (umuser == ACL_ID_PUBLIC)
+		return has_privs_of_role(me, server->owner);
+	return umuser == me &&
+		(has_privs_of_role(me, server->owner) ||
+		 usermap_server_aclcheck(serverid, me, ACL_USAGE) == ACLCHECK_OK);
+}
+
+/*
+ * usermap.options_visible(server_name text, user_name text) returns boolean
+ *
+ * The rule above for the mapping named by a row of the views: its server
+ * and user names (usermap.user_name()'s spelling).  A server or role that
+ * no longer exists leaves only superusers seeing the values: nobody else
+ * could see them in pg_user_mappings.
+ */
+Datum
+usermap_options_visible(PG_FUNCTION_ARGS)
+{
+	ForeignServer *server;
+	Oid			umuser;
+
+	if (superuser_arg(GetUserId()))
+		PG_RETURN_BOOL(true);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	server = GetForeignServerByName(text_to_cstring(PG_GETARG_TEXT_PP(0)), true);
+	umuser = usermap_mapping_user_oid(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	if (server == NULL || (!OidIsValid(umuser) && umuser != ACL_ID_PUBLIC))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(usermap_options_visible_to(umuser, server->serverid));
+}
+
+/*
+ * usermap.mask_option_values(options jsonb, reveal boolean) returns jsonb
+ *
+ * Options as the audit trail stores them (secrets already masked); with
+ * reveal false (or NULL) every value is replaced by the mask.
+ */
+Datum
+usermap_mask_option_values(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *options;
+	JsonbParseState *state = NULL;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken token;
+	JsonbValue *result = NULL;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	options = PG_GETARG_JSONB_P(0);
+	if ((!PG_ARGISNULL(1) && PG_GETARG_BOOL(1)) || !JB_ROOT_IS_OBJECT(options))
+		PG_RETURN_JSONB_P(options);
+
+	it = JsonbIteratorInit(&options->root);
+	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (token == WJB_VALUE)
+		{
+			push_string(&state, WJB_VALUE, USERMAP_MASK);
+			continue;
+		}
+		result = pushJsonbValue(&state, token,
+								token < WJB_BEGIN_ARRAY ? &v : NULL);
+	}
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
+}
+
+/*
+ * usermap.mask_statement(statement text, reveal boolean) returns text
+ *
+ * A statement as the audit trail stores it (secrets already masked); with
+ * reveal false (or NULL) every option value in it is masked.
+ */
+Datum
+usermap_mask_statement(PG_FUNCTION_ARGS)
+{
+	text	   *statement;
+	char	   *masked;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	statement = PG_GETARG_TEXT_PP(0);
+	if (!PG_ARGISNULL(1) && PG_GETARG_BOOL(1))
+		PG_RETURN_TEXT_P(statement);
+	masked = usermap_redact_every_value(text_to_cstring(statement));
+	if (masked == NULL)
+		PG_RETURN_TEXT_P(statement);
+	PG_RETURN_TEXT_P(cstring_to_text(masked));
 }

@@ -251,6 +251,12 @@ static char *redact_text_ex(const char *sql, int depth, bool message,
 							bool *failed_closed, bool *open_end);
 
 /*
+ * While set (usermap_redact_every_value), every option value is masked,
+ * not only the secrets' ones.  Such results are never cached.
+ */
+static bool redact_every_value = false;
+
+/*
  * Character classes of scan.l.  The lexer treats every byte with the high
  * bit set as a letter.
  */
@@ -1567,7 +1573,8 @@ redact_statement(RedactState *st, int i)
 			if ((k = accept_string(st, j)) == j)
 				return fail_closed(st, from);
 
-			if (suspect || name == NULL || is_secret_name(name))
+			if (suspect || name == NULL || redact_every_value ||
+				is_secret_name(name))
 				add_edit(st, t[j].start, t[k - 1].end, QUOTED_MASK);
 			else
 				redact_constant(st, j, true);
@@ -2058,6 +2065,7 @@ typedef struct RedactCacheEntry
 } RedactCacheEntry;
 
 static RedactCacheEntry redact_cache[REDACT_CACHE_SIZE];
+
 static int	redact_cache_next = 0;	/* slot to fill next, round robin */
 
 /*
@@ -2196,6 +2204,42 @@ char *
 usermap_redact_message(const char *text)
 {
 	return redact_in_own_context(text, true);
+}
+
+/*
+ * The same with every option value masked, secret or not: what a reader
+ * who may not see a mapping's options is shown of a statement about it.
+ * Bypasses the cache, which holds results for secrets only.
+ */
+char *
+usermap_redact_every_value(const char *text)
+{
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+	char	   *redacted;
+	char	   *result = NULL;
+	bool		failed_closed;
+
+	if (text == NULL || !usermap_redact_needed(text))
+		return NULL;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "usermap redact",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+
+	/*
+	 * The redactor raises no error (see above); should memory run out, the
+	 * flag stays set and later results mask more than they need, never less.
+	 */
+	usermap_redact_observe_settings();
+	reading = current_lexer_settings();
+	redact_every_value = true;
+	redacted = redact_text(text, 0, &failed_closed, NULL);
+	redact_every_value = false;
+	MemoryContextSwitchTo(oldcxt);
+	if (redacted != NULL)
+		result = pstrdup(redacted);
+	MemoryContextDelete(cxt);
+	return result;
 }
 
 PG_FUNCTION_INFO_V1(usermap_redact_sql);

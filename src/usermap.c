@@ -7,7 +7,9 @@
  * MAPPING.  The ProcessUtility hook below recognises them by node tag and
  * hands them to execute.c; every other statement goes, untouched and
  * without any further work, to the previous hook or to
- * standard_ProcessUtility.  The object-access hook (catalog.c) records
+ * standard_ProcessUtility, with only the statement's place in its query
+ * string noted for the audit trail (a mapping dropped by cascade records
+ * the statement that caused it).  The object-access hook (catalog.c) records
  * mappings dropped by any statement; the log, parse-analysis and outer
  * ProcessUtility hooks of hygiene.c keep secrets out of the log,
  * pg_stat_activity and other libraries.
@@ -27,6 +29,7 @@
 #include "utils/guc.h"
 
 #include "catalog.h"
+#include "catalog_tables.h"
 #include "execute.h"
 #include "hygiene.h"
 #include "redact.h"
@@ -46,27 +49,16 @@ PG_FUNCTION_INFO_V1(usermap_library_version);
 PG_FUNCTION_INFO_V1(usermap_require_preload);
 
 /*
- * ProcessUtility hook.
- *
- * The test is a node-tag switch and a bool, so statements usermap does not
- * own pay nothing measurable.  Owned statements are not passed down the
- * hook chain: hooks loaded before usermap never see them, which is why the
- * README asks for usermap to be listed first in shared_preload_libraries.
- * Where the chain ends, the statement gets back the text the masking hook
- * of hygiene.c replaced: the server's code must see what the client sent.
+ * Hand a statement to the next hook, or to the server: with the text the
+ * client sent, which the masking hook of hygiene.c replaced for the
+ * libraries in between.
  */
-static void
-usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
-					   bool readOnlyTree, ProcessUtilityContext context,
-					   ParamListInfo params, QueryEnvironment *queryEnv,
-					   DestReceiver *dest, QueryCompletion *qc)
+static inline void
+pass_down(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+		  ProcessUtilityContext context, ParamListInfo params,
+		  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
-	if (usermap_enabled && usermap_owns_statement(pstmt->utilityStmt))
-	{
-		usermap_unmask_statement(&pstmt, &queryString);
-		usermap_execute(pstmt, queryString, context);
-	}
-	else if (prev_ProcessUtility)
+	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 							params, queryEnv, dest, qc);
 	else
@@ -75,6 +67,55 @@ usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
 	}
+}
+
+/*
+ * ProcessUtility hook.
+ *
+ * The test is a node-tag switch and a bool, so statements usermap does not
+ * own pay nothing measurable beyond noting where they are.  Owned
+ * statements are not passed down the hook chain: hooks loaded before
+ * usermap never see them, which is why the README asks for usermap to be
+ * listed first in shared_preload_libraries.
+ */
+static void
+usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	UserMappingStatement saved;
+
+	if (!usermap_enabled)
+	{
+		pass_down(pstmt, queryString, readOnlyTree, context, params,
+				  queryEnv, dest, qc);
+		return;
+	}
+	if (usermap_owns_statement(pstmt->utilityStmt))
+	{
+		usermap_unmask_statement(&pstmt, &queryString);
+		usermap_execute(pstmt, queryString, context);
+		return;
+	}
+
+	/*
+	 * Any other statement may drop mappings by cascade (DROP SERVER, DROP
+	 * OWNED BY, DROP EXTENSION): the audit trail records this statement, not
+	 * the whole query string around it.
+	 */
+	saved = usermap_catalog_enter_statement(queryString, pstmt->stmt_location,
+											pstmt->stmt_len);
+	PG_TRY();
+	{
+		pass_down(pstmt, queryString, readOnlyTree, context, params,
+				  queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		usermap_catalog_leave_statement(saved);
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -159,9 +200,10 @@ usermap_library_version(PG_FUNCTION_ARGS)
 }
 
 /*
- * Called by the extension's install script: refuse to install into a
- * server where the hook is not active, since the extension's objects would
- * then describe a layer that is not running.
+ * Called first by the extension's install and update scripts: refuse to
+ * install into a server where the hook is not active, since the
+ * extension's objects would then describe a layer that is not running,
+ * and into a schema usermap did not make (usermap_check_own_schema).
  */
 Datum
 usermap_require_preload(PG_FUNCTION_ARGS)
@@ -171,5 +213,6 @@ usermap_require_preload(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("usermap must be loaded via shared_preload_libraries"),
 				 errhint("Add usermap to shared_preload_libraries in postgresql.conf and restart the server.")));
+	usermap_check_own_schema();
 	PG_RETURN_VOID();
 }

@@ -6,6 +6,14 @@
 # mapping's metadata is re-attached to the restored mapping (which has a
 # new OID), with the original times and roles.  The restore's own CREATE
 # USER MAPPING statements add their audit rows after the restored ones.
+#
+# Then the same dump goes into a fresh cluster whose roles were recreated
+# by pg_dumpall --globals-only, which creates them in name order: roles
+# zed and amy, made in the other order here, get other OIDs there, and
+# the OIDs in the dumped metadata belong to other roles.  Metadata
+# is matched by names, never by those OIDs, so each keeps its own
+# history; and the public mapping and a role named "PUBLIC" stay apart
+# through both restores.
 
 use strict;
 use warnings;
@@ -19,10 +27,13 @@ $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'usermap'");
 $node->start;
 
+# zed and amy first, so that their OIDs are the first a cluster hands out
+$node->safe_psql('postgres', 'CREATE ROLE zed; CREATE ROLE amy');
 $node->safe_psql('postgres', 'CREATE DATABASE source');
 $node->safe_psql(
 	'source', q{
 	CREATE ROLE regress_um_alice;
+	CREATE ROLE "PUBLIC";
 	CREATE ROLE regress_um_bob;
 	CREATE EXTENSION postgres_fdw;
 	CREATE SERVER um_pg FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'nowhere');
@@ -35,7 +46,13 @@ $node->safe_psql(
 	CREATE USER MAPPING FOR PUBLIC SERVER um_pg OPTIONS (user 'anyone');
 	CREATE USER MAPPING FOR regress_um_bob SERVER um_pg;
 	DROP USER MAPPING FOR regress_um_bob SERVER um_pg;
+	CREATE USER MAPPING FOR "PUBLIC" SERVER um_pg OPTIONS (user 'role-public');
+	CREATE USER MAPPING FOR zed SERVER um_other OPTIONS (user 'zed', password 'z1');
 });
+$node->safe_psql('source',
+	q{CREATE USER MAPPING FOR amy SERVER um_other OPTIONS (user 'amy')});
+$node->safe_psql('source',
+	q{ALTER USER MAPPING FOR zed SERVER um_other OPTIONS (SET password 'z2')});
 # later changes, in later statements, so times differ
 $node->safe_psql('source',
 	q{ALTER USER MAPPING FOR regress_um_alice SERVER um_pg OPTIONS (SET password 'second')});
@@ -46,12 +63,12 @@ $node->safe_psql('source',
 # whole audit trail.
 my $mappings_q = q{
 	SELECT string_agg(format('%s|%s|%s', s.srvname,
-							 coalesce(r.rolname, 'PUBLIC'),
+							 coalesce(r.rolname, 'public'),
 							 -- pg_dump writes options sorted by name
 							 (SELECT array_agg(o ORDER BY o COLLATE "C")
 								FROM unnest(m.umoptions) o)),
 					  E'\n' ORDER BY s.srvname COLLATE "C",
-					  coalesce(r.rolname, 'PUBLIC') COLLATE "C")
+					  coalesce(r.rolname, 'public') COLLATE "C")
 	  FROM pg_user_mapping m JOIN pg_foreign_server s ON s.oid = m.umserver
 	  LEFT JOIN pg_roles r ON r.oid = m.umuser};
 my $meta_q = q{
@@ -71,7 +88,7 @@ my $meta     = $node->safe_psql('source', $meta_q);
 my $audit    = $node->safe_psql('source', $audit_q);
 my $audit_rows =
   $node->safe_psql('source', 'SELECT count(*) FROM usermap.audit_log');
-is($audit_rows, '6', 'source has six audit rows');
+is($audit_rows, '10', 'source has ten audit rows');
 like($meta, qr/um_other\|regress_um_bob\|\|\|\|\|\|/,
 	'the pre-existing mapping has unknown history in the source');
 
@@ -131,7 +148,7 @@ foreach my $format ('plain', 'custom')
 		SELECT string_agg(action || ' ' || user_name || ' ' || server_name, ', '
 						  ORDER BY server_name COLLATE "C", user_name COLLATE "C")
 		  FROM (SELECT * FROM usermap.audit_log ORDER BY id OFFSET $audit_rows) a}),
-		'CREATE regress_um_bob um_other, CREATE PUBLIC um_pg, CREATE regress_um_alice um_pg',
+		'CREATE amy um_other, CREATE regress_um_bob um_other, CREATE zed um_other, CREATE PUBLIC um_pg, CREATE public um_pg, CREATE regress_um_alice um_pg',
 		"$format: the restore's own CREATEs follow, numbered after the restored rows");
 	is( $node->safe_psql(
 			$target,
@@ -149,6 +166,47 @@ foreach my $format ('plain', 'custom')
 		'ALTER {password}',
 		"$format: changes after the restore are recorded");
 }
+
+# A fresh cluster: roles from pg_dumpall --globals-only (name order, so
+# the roles get other OIDs than here), then the database.
+my $fresh = PostgreSQL::Test::Cluster->new('fresh');
+$fresh->init;
+$fresh->append_conf('postgresql.conf', "shared_preload_libraries = 'usermap'");
+$fresh->start;
+$node->command_ok(
+	[
+		'pg_dumpall', '--globals-only', '--file', "$tempdir/globals.sql",
+		'--dbname', $node->connstr('postgres')
+	],
+	'pg_dumpall --globals-only');
+$fresh->command_ok(
+	[ 'psql', '-X', '-q', '-d', $fresh->connstr('postgres'), '-f', "$tempdir/globals.sql" ],
+	'roles restored into the fresh cluster');
+my $zed_oid = $node->safe_psql('postgres', q{SELECT 'zed'::regrole::oid});
+my $holder = $fresh->safe_psql('postgres', "SELECT rolname FROM pg_roles WHERE oid = $zed_oid");
+isnt($holder, 'zed',
+	"in the fresh cluster zed's old OID belongs to another role ($holder): the dumped OIDs mean other roles there");
+$fresh->safe_psql('postgres', 'CREATE DATABASE source');
+$fresh->command_ok(
+	[
+		'pg_restore', '--exit-on-error', '-d', $fresh->connstr('source'),
+		"$tempdir/source.custom"
+	],
+	'restore into the fresh cluster');
+is($fresh->safe_psql('source', $meta_q), $meta,
+	'fresh cluster: every mapping keeps its own history (zed\'s is not amy\'s)');
+is($fresh->safe_psql('source', 'SELECT count(*) FROM usermap.verify()'),
+	'0', 'fresh cluster: verify() finds no drift');
+is($fresh->safe_psql('source', 'SELECT count(*) FROM usermap.verify(repair => true)'),
+	'0', 'fresh cluster: and repair changes nothing');
+is( $fresh->safe_psql(
+		'source', q{
+	SELECT string_agg(m.user_name || ':' || (mm.umuser = 0), ',' ORDER BY m.user_name COLLATE "C")
+	  FROM usermap.mappings m JOIN usermap.mapping_meta mm ON mm.umid = m.umid
+	 WHERE m.server_name = 'um_pg'}),
+	'PUBLIC:false,public:true,regress_um_alice:false',
+	'fresh cluster: the public mapping and the role "PUBLIC" stay apart');
+$fresh->stop;
 
 # No secret value anywhere in a dump.
 my $plain = slurp_file("$tempdir/source.plain");

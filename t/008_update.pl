@@ -1,0 +1,156 @@
+# Copyright (c) 2026, usermap developers
+#
+# The update path: CREATE EXTENSION usermap VERSION '1.0' followed by
+# ALTER EXTENSION usermap UPDATE gives exactly the objects of a fresh 1.1
+# install (compared as pg_dump --binary-upgrade --schema-only prints every
+# member of the extension), and keeps 1.0's history, re-keyed: 1.0 wrote
+# the public mapping as PUBLIC, which a role may also be called; 1.1
+# writes it as public, as pg_user_mappings does.
+#
+# Only the 1.1 library exists here, and it records nothing into 1.0
+# objects, so the 1.0 history is written as 1.0 wrote it, by SQL with
+# triggers off (session_replication_role = replica), from mappings made
+# with usermap.enabled = off.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('main');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'usermap'");
+$node->start;
+
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('postgres', 'CREATE DATABASE updated');
+$node->safe_psql('fresh', 'CREATE EXTENSION usermap');
+$node->safe_psql('updated', q{CREATE EXTENSION usermap VERSION '1.0'});
+is($node->safe_psql('updated', q{SELECT extversion FROM pg_extension WHERE extname = 'usermap'}),
+	'1.0', 'version 1.0 can still be installed');
+
+# 1.0's history: the public mapping and a role named "PUBLIC", both
+# spelt PUBLIC, plus a dropped mapping of the role and an unrelated one.
+$node->safe_psql(
+	'updated', q{
+	CREATE ROLE "PUBLIC";
+	CREATE ROLE regress_um_alice;
+	CREATE FOREIGN DATA WRAPPER um_fdw;
+	CREATE SERVER um_srv FOREIGN DATA WRAPPER um_fdw;
+	SET usermap.enabled = off;
+	CREATE USER MAPPING FOR PUBLIC SERVER um_srv OPTIONS (user 'p');
+	CREATE USER MAPPING FOR "PUBLIC" SERVER um_srv OPTIONS (user 'r');
+	CREATE USER MAPPING FOR regress_um_alice SERVER um_srv OPTIONS (user 'a');
+	SET session_replication_role = replica;
+	TRUNCATE usermap.mapping_meta;
+	INSERT INTO usermap.mapping_meta
+	SELECT m.oid, m.umuser, m.umserver, 'um_srv',
+		   CASE WHEN m.umuser = 0 THEN 'PUBLIC' ELSE r.rolname END,
+		   '2025-01-01', 'dba', 'dba', '2025-02-01', 'dba', 'dba',
+		   CASE WHEN m.umuser = 0 THEN NULL ELSE '2025-02-01'::timestamptz END
+	  FROM pg_user_mapping m LEFT JOIN pg_roles r ON r.oid = m.umuser;
+	INSERT INTO usermap.audit_log (logged_at, action, server_name, user_name,
+		session_role, "current_role", statement, umid, transaction_id)
+	SELECT '2025-01-01', 'CREATE', 'um_srv',
+		   CASE WHEN m.umuser = 0 THEN 'PUBLIC' ELSE r.rolname END,
+		   'dba', 'dba', 'CREATE USER MAPPING ...', m.oid, '1'
+	  FROM pg_user_mapping m LEFT JOIN pg_roles r ON r.oid = m.umuser;
+	-- a mapping of "PUBLIC" dropped long ago: ambiguous
+	INSERT INTO usermap.audit_log (logged_at, action, server_name, user_name,
+		session_role, "current_role", statement, umid, transaction_id)
+	VALUES ('2024-01-01', 'DROP', 'um_gone', 'PUBLIC', 'dba', 'dba', 'DROP ...', 1, '1');
+});
+
+# The 1.1 library refuses to record into 1.0 objects, and says what to do.
+my ($ret, $out, $err) = $node->psql('updated',
+	q{ALTER USER MAPPING FOR regress_um_alice SERVER um_srv OPTIONS (SET user 'b')});
+isnt($ret, 0, 'user-mapping DDL is refused while the extension is at 1.0');
+like($err, qr/extension "usermap" is at version 1\.0 in this database, but the loaded library is version 1\.1/,
+	'the error names both versions');
+like($err, qr/HINT:  Run ALTER EXTENSION usermap UPDATE in this database/, 'the hint gives the update');
+is($node->safe_psql('updated',
+		q{SELECT umoptions FROM pg_user_mappings WHERE usename = 'regress_um_alice'}),
+	'{user=a}', 'and the refused change did not happen');
+
+($ret, $out, $err) = $node->psql('updated', 'ALTER EXTENSION usermap UPDATE');
+is($ret, 0, 'ALTER EXTENSION usermap UPDATE succeeds');
+like($err, qr/1 audit rows of dropped mappings name "PUBLIC" and were left as they are/,
+	'the rows that cannot be told apart are counted in a WARNING');
+is($node->safe_psql('updated', q{SELECT extversion FROM pg_extension WHERE extname = 'usermap'}),
+	'1.1', 'the extension is at 1.1');
+
+# Same objects as a fresh install.
+sub schema_dump
+{
+	my ($db) = @_;
+	my ($stdout, $stderr);
+	IPC::Run::run([ 'pg_dump', '--schema-only', '--binary-upgrade',
+		'-d', $node->connstr($db) ], '>', \$stdout, '2>', \$stderr)
+	  or die "pg_dump $db: $stderr";
+	# OIDs, xids and the per-run restrict key differ between databases
+	my @lines = grep { !/^(\\restrict|\\unrestrict|-- Dumped|SELECT pg_catalog\.binary_upgrade_set_next)/ }
+	  split /\n/, $stdout;
+	s/relfrozenxid = '\d+'/relfrozenxid = 'X'/g foreach @lines;
+	s/\b\d{4,}\b/N/g foreach @lines;
+	return join("\n", @lines);
+}
+my $fresh_dump = schema_dump('fresh');
+# the test's own objects are not the extension's: drop them from the
+# updated database's dump by dumping after removing them in a copy
+$node->safe_psql('postgres', 'CREATE DATABASE updated_copy TEMPLATE updated');
+$node->safe_psql('updated_copy', q{
+	SET usermap.enabled = off;
+	DROP SERVER um_srv CASCADE;
+	DROP FOREIGN DATA WRAPPER um_fdw;
+});
+my $updated_dump = schema_dump('updated_copy');
+like($fresh_dump, qr/CREATE VIEW usermap\.audit_trail/, 'the dump shows the extension\'s members');
+is($updated_dump, $fresh_dump, '1.0 updated to 1.1 has exactly the objects of a fresh 1.1');
+
+# 1.0's history is kept, and re-keyed.
+is( $node->safe_psql(
+		'updated', q{
+	SELECT string_agg(format('%s|%s|%s', user_name, umuser = 0, created_at), E'\n'
+					  ORDER BY user_name COLLATE "C")
+	  FROM usermap.mapping_meta}),
+	join("\n",
+		'PUBLIC|f|2025-01-01 00:00:00+00',
+		'public|t|2025-01-01 00:00:00+00',
+		'regress_um_alice|f|2025-01-01 00:00:00+00'),
+	'mapping_meta: the public mapping is now public, the role PUBLIC stays PUBLIC');
+is( $node->safe_psql(
+		'updated', q{
+	SELECT string_agg(a.user_name || ':' || coalesce(m.umuser::text, 'gone'), ',' ORDER BY a.id)
+	  FROM usermap.audit_log a LEFT JOIN pg_user_mapping m ON m.oid = a.umid}),
+	join(',', 'public:0', 'PUBLIC:' . $node->safe_psql('updated', q{SELECT '"PUBLIC"'::regrole::oid}),
+		'regress_um_alice:' . $node->safe_psql('updated', q{SELECT 'regress_um_alice'::regrole::oid}),
+		'PUBLIC:gone'),
+	'audit_log: each row names its own mapping');
+is($node->safe_psql('updated', 'SELECT count(*) FROM usermap.verify()'),
+	'0', 'no drift after the update');
+is( $node->safe_psql(
+		'updated', q{
+	SELECT string_agg(user_name || ' ' || (created_at IS NOT NULL), ', ' ORDER BY user_name COLLATE "C")
+	  FROM usermap.mappings}),
+	'PUBLIC true, public true, regress_um_alice true',
+	'the views show the kept history');
+
+# And it records again.
+$node->safe_psql('updated',
+	q{ALTER USER MAPPING FOR PUBLIC SERVER um_srv OPTIONS (SET user 'q')});
+is( $node->safe_psql(
+		'updated', q{
+	SELECT action || ' ' || user_name || ' ' || changed_options::text
+	  FROM usermap.audit_log ORDER BY id DESC LIMIT 1}),
+	'ALTER public {user}',
+	'changes after the update are recorded, public as public');
+is( $node->safe_psql(
+		'updated', q{
+	SELECT created_at FROM usermap.mappings WHERE user_name = 'public'}),
+	'2025-01-01 00:00:00+00',
+	'and the public mapping keeps its 1.0 history');
+
+$node->stop;
+done_testing();
