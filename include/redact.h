@@ -12,6 +12,8 @@
 #ifndef USERMAP_REDACT_H
 #define USERMAP_REDACT_H
 
+#include "nodes/pg_list.h"
+
 /* GUC usermap.redact */
 extern bool usermap_redact_enabled;
 
@@ -58,6 +60,14 @@ extern char *usermap_redact_message(const char *text);
  * words, anywhere?  No lexing: words in comments and constants count.
  */
 extern bool usermap_redact_spells_statement(const char *text);
+
+/*
+ * Masking "text", one user-mapping statement the server parsed, from its
+ * parse tree's secret values, without lexing, where that is exact; see
+ * redact.c.
+ */
+extern bool usermap_redact_remember_parsed(const char *text, int stmt_len,
+										   List *secrets);
 
 /* usermap_redact() with every option value masked, secret or not */
 extern char *usermap_redact_every_value(const char *text);

@@ -176,7 +176,7 @@ remember_published_activity(const char *activity)
  * of its statement by the fail-closed rule.
  */
 static void
-mask_activity(void)
+mask_activity(bool clean)
 {
 	volatile PgBackendStatus *beentry = MyBEEntry;
 	char	   *redacted;
@@ -189,9 +189,11 @@ mask_activity(void)
 	/*
 	 * The count also moves when the server reports the query id or a
 	 * transaction timestamp; the text may still be the one we published.
+	 * "clean": the caller knows the published text needs no masking.
 	 */
-	if (published_activity == NULL ||
-		strcmp((const char *) beentry->st_activity_raw, published_activity) != 0)
+	if (!clean &&
+		(published_activity == NULL ||
+		 strcmp((const char *) beentry->st_activity_raw, published_activity) != 0))
 	{
 		redacted = usermap_redact((const char *) beentry->st_activity_raw);
 		if (redacted != NULL)
@@ -504,7 +506,7 @@ usermap_emit_log(ErrorData *edata)
 
 			/* a statement that failed before parse analysis, or on it */
 			if (edata->elevel >= ERROR)
-				mask_activity();
+				mask_activity(false);
 		}
 	}
 
@@ -610,6 +612,55 @@ mask_query_id(ParseState *pstate, Query *query)
 }
 
 /*
+ * A user-mapping statement that is the whole of its text: mask the text
+ * from the parse tree, which knows every secret value the server read,
+ * rather than lex it (see usermap_redact_remember_parsed).  Options named
+ * like actions (add, set, drop) count as secrets, as the redactor has them.
+ */
+static void
+remember_parsed_statement(ParseState *pstate, Query *query)
+{
+	const char *text = pstate->p_sourcetext;
+	List	   *options;
+	List	   *secrets = NIL;
+	ListCell   *lc;
+	int			len = query->stmt_len;
+
+	switch (nodeTag(query->utilityStmt))
+	{
+		case T_CreateUserMappingStmt:
+			options = ((CreateUserMappingStmt *) query->utilityStmt)->options;
+			break;
+		case T_AlterUserMappingStmt:
+			options = ((AlterUserMappingStmt *) query->utilityStmt)->options;
+			break;
+		case T_DropUserMappingStmt:
+			options = NIL;
+			break;
+		default:
+			return;
+	}
+	/* the first statement, followed by nothing but ";" and blanks */
+	if (query->stmt_location > 0 ||
+		(len > 0 && text[len + strspn(text + len, " \t\n\r\f;")] != '\0'))
+		return;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (def->arg != NULL && IsA(def->arg, String) &&
+			(usermap_is_secret_option(def->defname) ||
+			 strcmp(def->defname, "add") == 0 ||
+			 strcmp(def->defname, "set") == 0 ||
+			 strcmp(def->defname, "drop") == 0))
+			secrets = lappend(secrets, def->arg);
+	}
+	(void) usermap_redact_remember_parsed(text, len, secrets);
+	list_free(secrets);
+}
+
+/*
  * post_parse_analyze_hook: the first point after the server published the
  * raw text of a statement at which an extension runs.
  */
@@ -617,6 +668,8 @@ static void
 usermap_post_parse_analyze(ParseState *pstate, Query *query,
 						   JumbleState *jstate)
 {
+	bool		needed;
+
 	if (prev_post_parse_analyze_hook)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
 
@@ -626,7 +679,16 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 	if (!usermap_redact_enabled)
 		return;
 
-	mask_activity();
+	needed = (pstate->p_sourcetext != NULL &&
+			  usermap_redact_needed(pstate->p_sourcetext));
+	if (needed && query->utilityStmt != NULL)
+		remember_parsed_statement(pstate, query);
+
+	/*
+	 * pg_stat_activity shows the client's query string: when this is it and
+	 * holds nothing to mask, there is nothing to look at.
+	 */
+	mask_activity(!needed && pstate->p_sourcetext == debug_query_string);
 
 	/*
 	 * Whatever the statement, its query string may hold another that has a
@@ -634,8 +696,7 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 	 * under, for current_query() and the STATEMENT of a log line.  With
 	 * track_activities off, mask_activity() did not.
 	 */
-	if (pstate->p_sourcetext != NULL &&
-		usermap_redact_needed(pstate->p_sourcetext))
+	if (needed)
 	{
 		if (query->utilityStmt != NULL && query->queryId != 0 &&
 			statement_may_hold_secret(query->utilityStmt))
@@ -651,7 +712,8 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
  * statements of the same query string) is masked on its own: statement
  * boundaries are ";" tokens, so each part lexes as it did in the whole.
  */
-static const char *
+/* not inlined into the masking hook, whose PG_TRY would clobber its locals */
+static pg_noinline const char *
 mask_statement_text(const char *queryString, PlannedStmt *pstmt,
 					PlannedStmt **masked_pstmt)
 {
@@ -673,6 +735,32 @@ mask_statement_text(const char *queryString, PlannedStmt *pstmt,
 	parts[0] = pnstrdup(queryString, location);
 	parts[1] = pnstrdup(queryString + location, len);
 	parts[2] = pstrdup(queryString + location + len);
+
+	/*
+	 * The statement alone in its query string, but for blanks and ";": its
+	 * text masked is the query string's, which is usually known already.
+	 */
+	if (!usermap_redact_needed(parts[0]) && !usermap_redact_needed(parts[2]))
+	{
+		char	   *whole = usermap_redact(queryString);
+		int			wlen;
+
+		if (whole == NULL)
+			return NULL;
+		wlen = strlen(whole);
+		if (wlen >= location + (int) strlen(parts[2]) &&
+			strcmp(whole + wlen - strlen(parts[2]), parts[2]) == 0 &&
+			strncmp(whole, parts[0], location) == 0)
+		{
+			copy = makeNode(PlannedStmt);
+			memcpy(copy, pstmt, sizeof(PlannedStmt));
+			if (pstmt->stmt_len > 0)
+				copy->stmt_len = wlen - location - strlen(parts[2]);
+			*masked_pstmt = copy;
+			return whole;
+		}
+	}
+
 	for (int i = 0; i < 3; i++)
 		masked[i] = usermap_redact(parts[i]);
 	if (masked[0] == NULL && masked[1] == NULL && masked[2] == NULL)
@@ -710,7 +798,7 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		 * The extended protocol's Bind published the statement's text again
 		 * and pointed debug_query_string at it, with no parse analysis since.
 		 */
-		mask_activity();
+		mask_activity(false);
 		mask_debug_query_string();
 
 		if (queryString != NULL && usermap_redact_needed(queryString))
@@ -805,7 +893,7 @@ static void
 usermap_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT && usermap_redact_enabled)
-		mask_activity();
+		mask_activity(false);
 }
 
 static void
@@ -813,7 +901,7 @@ usermap_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB && usermap_redact_enabled)
-		mask_activity();
+		mask_activity(false);
 }
 
 /*

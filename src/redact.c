@@ -2182,6 +2182,103 @@ redact_in_own_context(const char *text, bool message)
 }
 
 /*
+ * Does the text allow literals whose value differs from their spelling, or
+ * a second statement we would not see without lexing?
+ */
+static bool
+needs_lexing(const char *text)
+{
+	const char *q;
+
+	if (strpbrk(text, "\\$") != NULL)
+		return true;
+	for (q = strchr(text, '&'); q != NULL; q = strchr(q + 1, '&'))
+		if (q > text && (q[-1] == 'u' || q[-1] == 'U'))
+			return true;
+	/* "mapping" more than once: a statement in a value or a comment */
+	q = text;
+	for (int n = 0; (q = strpbrk(q, "mM")) != NULL; q++)
+		if (ascii_prefix_ci(q, "mapping") && ++n > 1)
+			return true;
+	for (q = strchr(text, '\''); q != NULL; q = strchr(q + 1, '\''))
+		if (quote_continuation(q + 1) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * The server parsed "text" as one user-mapping statement (its first
+ * "stmt_len" bytes; 0 for all of it) and "secrets" holds the values the
+ * parse tree gives its secret options.  When no literal in the text can
+ * mean other than it says (no backslash, dollar quote, U&, continued
+ * string, and no second statement in a value), each secret is spelled in
+ * it as a plain '...' literal, and the masked text is the text with those
+ * literals replaced by the mask: remember it, for the text and for the
+ * statement alone, so that usermap_redact() need not lex either.  Returns
+ * whether it did; if not, usermap_redact() lexes as usual.
+ */
+bool
+usermap_redact_remember_parsed(const char *text, int stmt_len, List *secrets)
+{
+	StringInfoData masked;
+	size_t		len = strlen(text);
+	ListCell   *lc;
+
+	if (!usermap_redact_needed(text) || needs_lexing(text))
+		return false;
+
+	initStringInfo(&masked);
+	appendStringInfoString(&masked, text);
+	foreach(lc, secrets)
+	{
+		const char *value = strVal(lfirst(lc));
+		StringInfoData literal;
+		StringInfoData out;
+		const char *p;
+		const char *hit;
+		bool		found = false;
+
+		initStringInfo(&literal);
+		appendStringInfoChar(&literal, '\'');
+		for (p = value; *p; p++)
+		{
+			if (*p == '\'')
+				appendStringInfoChar(&literal, '\'');
+			appendStringInfoChar(&literal, *p);
+		}
+		appendStringInfoChar(&literal, '\'');
+
+		initStringInfo(&out);
+		for (p = masked.data; (hit = strstr(p, literal.data)) != NULL;
+			 p = hit + literal.len)
+		{
+			appendBinaryStringInfo(&out, p, hit - p);
+			appendStringInfoString(&out, QUOTED_MASK);
+			found = true;
+		}
+		appendStringInfoString(&out, p);
+		if (!found)
+			return false;		/* spelled otherwise: lex it */
+		masked = out;
+	}
+
+	usermap_redact_observe_settings();
+	reading = current_lexer_settings();
+	redact_cache_store(text, len, secrets != NIL ? masked.data : NULL, false);
+	if (stmt_len > 0 && (size_t) stmt_len < len)
+	{
+		/* the statement alone: what follows it is only ";" and blanks */
+		int			tail = len - stmt_len;
+		char	   *slice = pnstrdup(text, stmt_len);
+
+		redact_cache_store(slice, stmt_len,
+						   secrets != NIL ? pnstrdup(masked.data, masked.len - tail) : NULL,
+						   false);
+	}
+	return true;
+}
+
+/*
  * Return a palloc'd copy of "text" with the value of every secret option
  * in every CREATE / ALTER USER MAPPING statement replaced by the quoted
  * mask, or NULL if nothing had to change.
