@@ -492,10 +492,9 @@ write_meta_row(const UsermapTables *tables, const ChangeRecord *rec)
 
 /*
  * Where the extension is not installed, say in the server log what was not
- * recorded.  The statement and error context are hidden from the log entry:
- * they would show the statement unmasked.  "USER MAPPING on server" and not
- * "USER MAPPING for": the log hook would take the latter for the start of
- * a statement that does not parse, and mask the rest of the line.
+ * recorded: the change in the message, the record in the detail.  The
+ * statement and error context are hidden from the log entry, since they
+ * would show the statement unmasked; the record holds its masked text.
  */
 static void
 log_unrecorded_change(const ChangeRecord *rec)
@@ -503,17 +502,18 @@ log_unrecorded_change(const ChangeRecord *rec)
 	Datum		changed = name_list_to_array(rec->changed_options);
 
 	ereport(LOG,
-			(errmsg("usermap: %s USER MAPPING on server %s for %s, not recorded (extension \"usermap\" is not installed in database \"%s\"): old options %s, new options %s, changed options %s, session role %s, current role %s, statement: %s",
+			(errmsg("%s USER MAPPING not recorded: extension \"usermap\" is not installed in database \"%s\"",
 					action_names[rec->action],
-					quote_identifier(rec->server_name),
-					OidIsValid(rec->umuser) ? quote_identifier(rec->user_name) : rec->user_name,
-					get_database_name(MyDatabaseId),
-					rec->old_options ? JsonbToCString(NULL, &rec->old_options->root, VARSIZE(rec->old_options)) : "null",
-					rec->new_options ? JsonbToCString(NULL, &rec->new_options->root, VARSIZE(rec->new_options)) : "null",
-					OidOutputFunctionCall(F_ARRAY_OUT, changed),
-					quote_identifier(rec->session_role),
-					quote_identifier(rec->current_role),
-					rec->statement ? rec->statement : "(unknown)"),
+					get_database_name(MyDatabaseId)),
+			 errdetail("Server %s, user %s; old options %s; new options %s; changed options %s; session role %s, current role %s; statement: %s",
+					   quote_identifier(rec->server_name),
+					   OidIsValid(rec->umuser) ? quote_identifier(rec->user_name) : rec->user_name,
+					   rec->old_options ? JsonbToCString(NULL, &rec->old_options->root, VARSIZE(rec->old_options)) : "null",
+					   rec->new_options ? JsonbToCString(NULL, &rec->new_options->root, VARSIZE(rec->new_options)) : "null",
+					   OidOutputFunctionCall(F_ARRAY_OUT, changed),
+					   quote_identifier(rec->session_role),
+					   quote_identifier(rec->current_role),
+					   rec->statement ? rec->statement : "(unknown)"),
 			 errhidestmt(true),
 			 errhidecontext(true)));
 }

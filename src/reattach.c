@@ -131,7 +131,10 @@ usermap_mapping_meta_reattach(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		elog(ERROR, "usermap_mapping_meta_reattach: must be fired before insert, for each row");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired BEFORE INSERT FOR EACH ROW",
+						"usermap.mapping_meta_reattach")));
 	if (!usermap_tables_find(&tables, false) ||
 		tables.meta != RelationGetRelid(trigdata->tg_relation))
 		ereport(ERROR,
@@ -150,10 +153,11 @@ usermap_mapping_meta_reattach(PG_FUNCTION_ARGS)
 	if (!OidIsValid(target))
 	{
 		ereport(WARNING,
-				(errmsg("usermap: metadata for user mapping for %s on server %s not restored: no such mapping",
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("metadata of user mapping for %s on server %s not restored",
 						public_flag ? USERMAP_PUBLIC_USER_NAME : quote_identifier(user_name),
 						quote_identifier(server_name)),
-				 errdetail("Metadata is matched to mappings by server and user names; the mapping's history remains in usermap.audit_log.")));
+				 errdetail("No such user mapping exists.  Metadata is matched to mappings by server and user names; the mapping's history remains in usermap.audit_log.")));
 		return PointerGetDatum(NULL);
 	}
 
