@@ -15,7 +15,10 @@ OBJS = \
 	src/privileges.o \
 	src/locking.o \
 	src/secrets.o \
+	src/redact_lexer.o \
 	src/redact.o \
+	src/redact_message.o \
+	src/redact_cache.o \
 	src/hygiene.o \
 	src/masking.o \
 	src/catalog.o \

@@ -22,7 +22,7 @@ extern void usermap_redact_init(void);
 
 /*
  * Note the settings the lexer reads, now in force, among those texts may
- * have been lexed under; see redact.c.
+ * have been lexed under; see redact_lexer.c.
  */
 extern void usermap_redact_observe_settings(void);
 
@@ -64,7 +64,7 @@ extern bool usermap_redact_spells_statement(const char *text);
 /*
  * Masking "text", one user-mapping statement the server parsed, from its
  * parse tree's secret values, without lexing, where that is exact; see
- * redact.c.
+ * redact_cache.c.
  */
 extern bool usermap_redact_remember_parsed(const char *text, int stmt_len,
 										   List *secrets);

@@ -62,7 +62,7 @@ typedef uint64 usermap_query_id;
 /*
  * 16: "Non-decimal integer literals" added 0x, 0o and 0b integers, and
  * "Allow underscores in integer and numeric constants" 1_000.  The
- * redactor's model of scan.l (redact.c, lexable_prefix) must accept
+ * redactor's model of scan.l (redact_lexer.c, lexable_prefix) must accept
  * exactly what the running server's lexer accepts.
  */
 #define USERMAP_LEXER_NONDECIMAL_INTEGERS (PG_VERSION_NUM >= 160000)

@@ -5,7 +5,7 @@
  *		  pg_stat_activity and the text other libraries see.
  *
  * The server hands the text of a statement to several places before and
- * after usermap executes it; each is masked with the redactor (redact.c)
+ * after usermap executes it; each is masked with the redactor (redact.h)
  * at the earliest point an extension can reach it:
  *
  * - The server log.  emit_log_hook rewrites every message, detail, hint,
