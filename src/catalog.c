@@ -78,14 +78,8 @@
 #include "utils/syscache.h"
 #include "utils/xid8.h"
 
-#include "catalog.h"
-#include "catalog_tables.h"
-#include "masking.h"
-#include "options.h"
-#include "redact.h"
 #include "usermap.h"
 
-bool		usermap_log_unrecorded = true;
 
 /* The statement being executed, if any (see usermap.c and execute.c) */
 static UserMappingStatement current_statement = {NULL, -1, 0};

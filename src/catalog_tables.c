@@ -68,8 +68,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "catalog.h"
-#include "catalog_tables.h"
+#include "usermap.h"
 #include "usermap_compat.h"
 
 /* A column as the install script creates it */

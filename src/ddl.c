@@ -41,11 +41,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "catalog.h"
-#include "ddl.h"
-#include "locking.h"
-#include "options.h"
-#include "privileges.h"
+#include "usermap.h"
 
 /*
  * Resolve the role a statement names: PUBLIC is ACL_ID_PUBLIC, anything

@@ -29,9 +29,7 @@
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
 
-#include "catalog.h"
-#include "ddl.h"
-#include "execute.h"
+#include "usermap.h"
 
 /*
  * Is this one of the statements usermap executes itself?

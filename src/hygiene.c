@@ -5,7 +5,7 @@
  *		  pg_stat_activity and the text other libraries see.
  *
  * The server hands the text of a statement to several places before and
- * after usermap executes it; each is masked with the redactor (redact.h)
+ * after usermap executes it; each is masked with the redactor (redact_*.c)
  * at the earliest point an extension can reach it:
  *
  * - The server log.  emit_log_hook rewrites every message, detail, hint,
@@ -56,9 +56,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "hygiene.h"
-#include "redact.h"
-#include "secrets.h"
+#include "usermap.h"
 #include "usermap_compat.h"
 
 static emit_log_hook_type prev_emit_log_hook = NULL;

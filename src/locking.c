@@ -60,7 +60,7 @@
 #include "utils/inval.h"
 #include "utils/syscache.h"
 
-#include "locking.h"
+#include "usermap.h"
 #include "usermap_compat.h"
 
 /*

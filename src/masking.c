@@ -33,11 +33,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-#include "catalog.h"
-#include "masking.h"
-#include "options.h"
-#include "redact.h"
-#include "secrets.h"
+#include "usermap.h"
 #include "usermap_compat.h"
 
 PG_FUNCTION_INFO_V1(usermap_mask_options);

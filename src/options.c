@@ -31,7 +31,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
-#include "options.h"
+#include "usermap.h"
 
 /*
  * Decode a stored options array into a list of DefElem.

@@ -20,7 +20,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 
-#include "privileges.h"
+#include "usermap.h"
 #include "usermap_compat.h"
 
 /*

@@ -44,8 +44,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "catalog.h"
-#include "catalog_tables.h"
+#include "usermap.h"
 
 PG_FUNCTION_INFO_V1(usermap_mapping_meta_reattach);
 

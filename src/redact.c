@@ -93,9 +93,8 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "redact.h"
+#include "usermap.h"
 #include "redact_internal.h"
-#include "secrets.h"
 
 /* How many string constants deep statements are looked for. */
 #define REDACT_MAX_DEPTH	4

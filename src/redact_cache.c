@@ -4,7 +4,7 @@
  *		  The redactor's entry points, and the cache of its recent results.
  *
  * usermap_redact(), usermap_redact_message() and
- * usermap_redact_every_value() (redact.h) mask a text as redact.c and
+ * usermap_redact_every_value() (usermap.h) mask a text as redact.c and
  * redact_message.c do, in a memory context of their own, and return a
  * palloc'd copy of the result in the caller's context, or NULL if nothing
  * had to change.  Like the files below them they raise no error and emit
@@ -31,15 +31,9 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "redact.h"
+#include "usermap.h"
 #include "redact_internal.h"
-#include "secrets.h"
 
-/*
- * GUC usermap.redact.  The functions here ignore it: hygiene.c, which
- * decides where the server's text is masked, reads it.
- */
-bool		usermap_redact_enabled = true;
 
 /*
  * The last few texts redacted, with their results.

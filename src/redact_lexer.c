@@ -43,7 +43,7 @@
 #include "parser/scanner.h"
 #include "utils/memutils.h"
 
-#include "redact.h"
+#include "usermap.h"
 #include "redact_internal.h"
 #include "usermap_compat.h"
 

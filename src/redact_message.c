@@ -28,7 +28,7 @@
  */
 #include "postgres.h"
 
-#include "redact.h"
+#include "usermap.h"
 #include "redact_internal.h"
 
 /* At most this many quoted statements are followed in one message. */

@@ -24,12 +24,10 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "secrets.h"
+#include "usermap.h"
 #include "usermap_compat.h"
 
-char	   *usermap_secret_options = NULL;
-
-/* bumped whenever the list in force changes; see secrets.h */
+/* bumped whenever the list in force changes; see usermap.h */
 uint64		usermap_secret_options_generation = 0;
 
 /* parsed form of usermap_secret_options: NULL-terminated array of names */
@@ -63,8 +61,8 @@ is_replaced_name(const char *name)
  * Parse the list into one block: the pointer array followed by the names.
  * GUC "extra" data must be a single chunk.
  */
-static bool
-check_secret_options(char **newval, void **extra, GucSource source)
+bool
+usermap_check_secret_options(char **newval, void **extra, GucSource source)
 {
 	const char *p;
 	int			nnames = 0;
@@ -120,8 +118,8 @@ check_secret_options(char **newval, void **extra, GucSource source)
 	return true;
 }
 
-static void
-assign_secret_options(const char *newval, void *extra)
+void
+usermap_assign_secret_options(const char *newval, void *extra)
 {
 	/*
 	 * Only changes made by a running transaction count; the end of a
@@ -174,20 +172,12 @@ secrets_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * Register secrets_xact_callback, from _PG_init.
+ */
 void
-usermap_define_secret_options_guc(void)
+usermap_secrets_install_hooks(void)
 {
-	DefineCustomStringVariable("usermap.secret_options",
-							   "User-mapping options whose values are secrets.",
-							   "Comma-separated option names, matched exactly.  Their values are masked in "
-							   "usermap's audit trail, its log lines and redacted statement text.",
-							   &usermap_secret_options,
-							   "password,sslpassword",
-							   PGC_SUSET,
-							   GUC_LIST_INPUT,
-							   check_secret_options,
-							   assign_secret_options,
-							   NULL);
 	RegisterXactCallback(secrets_xact_callback, NULL);
 }
 

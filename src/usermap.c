@@ -28,17 +28,16 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
-#include "catalog.h"
-#include "catalog_tables.h"
-#include "execute.h"
-#include "hygiene.h"
-#include "redact.h"
-#include "secrets.h"
 #include "usermap.h"
 
 PG_MODULE_MAGIC;
 
+/* The settings; see usermap.h */
 bool		usermap_enabled = true;
+bool		usermap_log_unrecorded = true;
+bool		usermap_redact_enabled = true;
+char	   *usermap_secret_options = NULL;
+
 bool		usermap_preloaded = false;
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
@@ -139,7 +138,18 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
-	usermap_define_secret_options_guc();
+	DefineCustomStringVariable("usermap.secret_options",
+							   "User-mapping options whose values are secrets.",
+							   "Comma-separated option names, matched exactly as the server stores them.  "
+							   "Their values are masked in usermap's audit trail, its log lines and redacted statement text.",
+							   &usermap_secret_options,
+							   "password,sslpassword",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   usermap_check_secret_options,
+							   usermap_assign_secret_options,
+							   NULL);
+	usermap_secrets_install_hooks();
 
 	DefineCustomBoolVariable("usermap.log_unrecorded",
 							 "Logs user-mapping changes in databases without the usermap extension.",
