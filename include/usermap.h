@@ -360,7 +360,7 @@ extern bool usermap_redact_spells_statement(const char *text);
 /*
  * Masking "text", one user-mapping statement the server parsed, from its
  * parse tree's secret values, without lexing, where that is exact; see
- * redact_cache.c.
+ * redact_cache.c.  For a text usermap_redact_needed() is true of.
  */
 extern bool usermap_redact_remember_parsed(const char *text, int stmt_len,
 										   List *secrets);

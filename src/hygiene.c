@@ -285,10 +285,10 @@ harmless_quote(const char *p, int len)
 /*
  * A syntax error quotes the query from the error position on: the token
  * ("at or near ..."), and for an unterminated constant or comment the rest
- * of the text, a secret included.  Mask what the message quotes if the
- * masked query differs from the original at or before its end: the quoted
- * text is then part of what the redactor masked, or follows it, where a
- * mistyped quote may have pushed a secret.  The query is the one the
+ * of the text, a secret included.  Mask what the message quotes if it
+ * overlaps the stretch of the query the redactor changed: the quoted text
+ * is then part of what was masked, or lies where the fail-closed rule
+ * masked the rest of the text after a mistyped quote.  The query is the one the
  * position counts in, the client's or an internal one.
  */
 static void
@@ -301,6 +301,9 @@ mask_quoted_query_text(ErrorData *edata)
 	int			at = 0;
 	int			len;
 	int			same = 0;
+	int			same_tail = 0;
+	int			qlen;
+	int			rlen;
 
 	if (edata->message == NULL)
 		return;
@@ -325,9 +328,15 @@ mask_quoted_query_text(ErrorData *edata)
 	/* the position counts characters from 1 */
 	offset = pg_mbcharcliplen(query, strlen(query), position - 1);
 	len = quoted_query_text(edata->message, query, offset, &at);
+	/* what the redactor changed lies between "same" and "qlen - same_tail" */
 	while (query[same] != '\0' && query[same] == redacted[same])
 		same++;
-	if (len > 0 && same < offset + len &&
+	qlen = strlen(query);
+	rlen = strlen(redacted);
+	while (same_tail < qlen - same && same_tail < rlen - same &&
+		   query[qlen - 1 - same_tail] == redacted[rlen - 1 - same_tail])
+		same_tail++;
+	if (len > 0 && offset < qlen - same_tail && offset + len > same &&
 		!harmless_quote(edata->message + at, len))
 	{
 		char	   *masked = psprintf("%.*s%s%s", at, edata->message,
@@ -348,7 +357,8 @@ mask_quoted_query_text(ErrorData *edata)
 static const char *
 node_token_end(const char *p, StringInfo decoded)
 {
-	while (*p != '\0' && !isspace((unsigned char) *p) && strchr("(){}", *p) == NULL)
+	/* outToken() escapes these; a carriage return or form feed it does not */
+	while (*p != '\0' && strchr(" \t\n(){}", *p) == NULL)
 	{
 		if (*p == '\\' && p[1] != '\0')
 		{
@@ -405,9 +415,26 @@ mask_node_dump(ErrorData *edata)
 
 	if (Debug_pretty_print)
 	{
-		if (strstr(edata->detail, "USERMAPPINGSTMT") != NULL ||
-			(strstr(edata->detail, "{DOSTMT") != NULL &&
-			 usermap_redact_needed(edata->detail)))
+		/* undo the line breaks, which may fall inside a word */
+		StringInfoData joined;
+		bool		mask;
+
+		initStringInfo(&joined);
+		for (p = edata->detail; *p != '\0'; p++)
+		{
+			if (*p == '\n')
+			{
+				while (p[1] == ' ' || p[1] == '\t')
+					p++;
+				continue;
+			}
+			appendStringInfoChar(&joined, *p);
+		}
+		mask = (strstr(joined.data, "USERMAPPINGSTMT") != NULL ||
+				(strstr(joined.data, "{DOSTMT") != NULL &&
+				 usermap_redact_needed(joined.data)));
+		pfree(joined.data);
+		if (mask)
 		{
 			pfree(edata->detail);
 			edata->detail = pstrdup(USERMAP_MASK);

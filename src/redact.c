@@ -916,13 +916,23 @@ redact_text_ex(const char *sql, int depth, bool message, bool *failed_closed,
 		LexerSettings first = redact_reading;
 		bool		quote_escape = (strstr(sql, "\\'") != NULL);
 
+		/*
+		 * A text that changes a setting itself (a DO block's SET LOCAL, a
+		 * function's SET clause) is lexed later under a value this backend
+		 * may never have seen: read it under both.
+		 */
+		uint8		seen_scs = redact_seen_scs |
+			(contains_ci(sql, "standard_conforming_strings") ? 3 : 0);
+		uint8		seen_bq = redact_seen_backslash_quote |
+			(contains_ci(sql, "backslash_quote") ? 3 : 0);
+
 		for (int scs = 0; scs <= 1; scs++)
 			for (int bq = 0; bq <= 1; bq++)
 			{
 				RedactState other;
 
-				if (!(redact_seen_scs & (1 << scs)) ||
-					!(redact_seen_backslash_quote & (1 << bq)) ||
+				if (!(seen_scs & (1 << scs)) ||
+					!(seen_bq & (1 << bq)) ||
 					(bq != first.backslash_quote_allowed && !quote_escape) ||
 					(scs == first.standard_conforming_strings &&
 					 bq == first.backslash_quote_allowed))

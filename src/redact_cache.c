@@ -222,8 +222,8 @@ needs_lexing(const char *text)
  * parse tree gives its secret options.  When no literal in the text can
  * mean other than it says (no backslash, dollar quote, U&, continued
  * string, and no second statement in a value), each secret is spelled in
- * it as a plain '...' literal, and the masked text is the text with those
- * literals replaced by the mask: remember it, for the text and for the
+ * it as a plain '...' literal, and where that literal occurs just once the
+ * masked text is the text with it replaced by the mask: remember it, for the text and for the
  * statement alone, so that usermap_redact() need not lex either.  Returns
  * whether it did; if not, usermap_redact() lexes as usual.
  */
@@ -234,7 +234,8 @@ usermap_redact_remember_parsed(const char *text, int stmt_len, List *secrets)
 	size_t		len = strlen(text);
 	ListCell   *lc;
 
-	if (!usermap_redact_needed(text) || needs_lexing(text))
+	/* the caller found usermap_redact_needed() true of the text */
+	if (needs_lexing(text))
 		return false;
 
 	initStringInfo(&masked);
@@ -246,7 +247,6 @@ usermap_redact_remember_parsed(const char *text, int stmt_len, List *secrets)
 		StringInfoData out;
 		const char *p;
 		const char *hit;
-		bool		found = false;
 
 		initStringInfo(&literal);
 		appendStringInfoChar(&literal, '\'');
@@ -258,17 +258,22 @@ usermap_redact_remember_parsed(const char *text, int stmt_len, List *secrets)
 		}
 		appendStringInfoChar(&literal, '\'');
 
+		/*
+		 * The literal must occur exactly once in the text, overlaps counted:
+		 * then it is the one the server read (nothing in the text can spell
+		 * a value otherwise).  A second occurrence may be a stretch between
+		 * two other literals that reads the same ("', password '"), or a
+		 * doubled quote inside one; the redactor lexes such a text instead.
+		 */
+		hit = strstr(masked.data, literal.data);
+		if (hit == NULL || strstr(hit + 1, literal.data) != NULL)
+			return false;
+
 		initStringInfo(&out);
-		for (p = masked.data; (hit = strstr(p, literal.data)) != NULL;
-			 p = hit + literal.len)
-		{
-			appendBinaryStringInfo(&out, p, hit - p);
-			appendStringInfoString(&out, QUOTED_MASK);
-			found = true;
-		}
-		appendStringInfoString(&out, p);
-		if (!found)
-			return false;		/* spelled otherwise: lex it */
+		p = masked.data;
+		appendBinaryStringInfo(&out, p, hit - p);
+		appendStringInfoString(&out, QUOTED_MASK);
+		appendStringInfoString(&out, hit + literal.len);
 		masked = out;
 	}
 

@@ -198,6 +198,43 @@ like(
 	qr/^$/,
 	'statements whose parse trees are logged succeed');
 
+# Found by review: a secret whose literal also reads as the stretch between
+# two other literals must not be masked in the wrong place.
+run(q{CREATE ROLE regress_frank; CREATE ROLE regress_gina});
+like(
+	run(q{CREATE USER MAPPING FOR regress_frank SERVER s OPTIONS (user 'x', password ', password ')}),
+	qr/^$/,
+	'a secret that reads like the text between two literals: CREATE succeeds');
+
+# A DO block that turns standard_conforming_strings off for the statement it
+# runs: the block's text is logged and counted before the SET runs, and
+# must be read both ways.
+like(
+	run(
+		q{DO $d$ BEGIN SET LOCAL standard_conforming_strings = off; SET LOCAL escape_string_warning = off; EXECUTE $x$CREATE USER MAPPING FOR regress_gina SERVER s OPTIONS (user 'a\' -- ', password 'umsecret_do_scs' --
+)$x$; END $d$},
+		'do_scs'),
+	qr/^$/,
+	'a DO block that sets standard_conforming_strings off before its statement succeeds');
+
+# A parse tree logged without pretty printing, the secret holding a
+# carriage return, which outToken() does not escape.
+like(
+	run(
+		q{SET debug_print_parse = on \; SET debug_pretty_print = off \; ALTER USER MAPPING FOR regress_frank SERVER s OPTIONS (ADD sslpassword E'umsecret_cr\rafter')},
+		'cr'),
+	qr/^$/,
+	'a statement whose secret holds a carriage return runs with debug_print_parse');
+
+# An error in another statement of the query string quotes its own text as
+# the server wrote it.
+like(
+	run(
+		q{SELECT 1 \; CREATE USER MAPPING IF NOT EXISTS FOR regress_bob SERVER s OPTIONS (password 'umsecret_typeerr') \; SELECT 1::nosuchtype},
+		'typeerr'),
+	qr/type "nosuchtype" does not exist/,
+	'an error in another statement of the string quotes its text as core does');
+
 # duration logging prints the statement where statement logging did not
 like(
 	run(
@@ -325,6 +362,11 @@ $node->safe_psql(
 	ALTER USER MAPPING FOR regress_dave SERVER s OPTIONS (SET user 'g1');
 	ALTER USER MAPPING FOR regress_dave SERVER s OPTIONS (SET user 'g2');
 });
+is( $node->safe_psql(
+		'postgres', q{
+	SELECT string_agg(query, E'\n') FROM pg_stat_statements WHERE query ~ 'regress_frank SERVER s OPTIONS \(user'}),
+	q{CREATE USER MAPPING FOR regress_frank SERVER s OPTIONS (user 'x', password '********')},
+	'pg_stat_statements masks that secret where it is, and nothing else');
 my $dave_entries = $node->safe_psql(
 	'postgres', q{
 	SELECT string_agg(calls::text, ',' ORDER BY calls) FROM pg_stat_statements
