@@ -358,11 +358,11 @@ extern char *usermap_redact_message(const char *text);
 extern bool usermap_redact_spells_statement(const char *text);
 
 /*
- * Masking "text", one user-mapping statement the server parsed, from its
+ * Masking "input", one user-mapping statement the server parsed, from its
  * parse tree's secret values, without lexing, where that is exact; see
  * redact_cache.c.  For a text usermap_redact_needed() is true of.
  */
-extern bool usermap_redact_remember_parsed(const char *text, int stmt_len,
+extern bool usermap_redact_remember_parsed(const char *input, int stmt_len,
 										   List *secrets);
 
 /* usermap_redact() with every option value masked, secret or not */

@@ -454,8 +454,8 @@ usermap_tables_find(UsermapTables *tables, bool for_recording)
 	UsermapTables found;
 
 	/*
-	 * The lookups below can process invalidations; one that arrives
-	 * meanwhile leaves the state unknown, and the next call looks again.
+	 * The lookups below can process invalidations; one that arrives meanwhile
+	 * leaves the state unknown, and the next call looks again.
 	 */
 	if (cache_state == CACHE_NOT_INSTALLED)
 		return false;
@@ -584,6 +584,7 @@ usermap_check_own_schema(void)
 	if (problem == NULL && !isnull)
 	{
 		Acl		   *acl = DatumGetAclP(acldatum);
+
 		/* ACL_DAT() without its null-bitmap test: ACLs have no nulls */
 		AclItem    *items = (AclItem *) ((char *) acl + ARR_OVERHEAD_NONULLS(1));
 

@@ -470,7 +470,7 @@ mask_node_dump(ErrorData *edata)
 			p = end;
 			continue;
 		}
-		value.data[--value.len] = '\0';	/* the quotes around a String */
+		value.data[--value.len] = '\0'; /* the quotes around a String */
 		if (strcmp(name.data, "as") == 0)
 			mask = (usermap_redact(value.data + 1) != NULL);
 		else
@@ -645,7 +645,7 @@ mask_query_id(ParseState *pstate, Query *query)
 static void
 remember_parsed_statement(ParseState *pstate, Query *query)
 {
-	const char *text = pstate->p_sourcetext;
+	const char *source = pstate->p_sourcetext;
 	List	   *options;
 	List	   *secrets = NIL;
 	ListCell   *lc;
@@ -667,7 +667,7 @@ remember_parsed_statement(ParseState *pstate, Query *query)
 	}
 	/* the first statement, followed by nothing but ";" and blanks */
 	if (query->stmt_location > 0 ||
-		(len > 0 && text[len + strspn(text + len, " \t\n\r\f;")] != '\0'))
+		(len > 0 && source[len + strspn(source + len, " \t\n\r\f;")] != '\0'))
 		return;
 
 	foreach(lc, options)
@@ -681,7 +681,7 @@ remember_parsed_statement(ParseState *pstate, Query *query)
 			 strcmp(def->defname, "drop") == 0))
 			secrets = lappend(secrets, def->arg);
 	}
-	(void) usermap_redact_remember_parsed(text, len, secrets);
+	(void) usermap_redact_remember_parsed(source, len, secrets);
 	list_free(secrets);
 }
 

@@ -133,8 +133,10 @@ is_secret_name(const char *name)
 	if (usermap_is_secret_option(name))
 		return true;
 	foreach(lc, redact_declared_secret_names)
+	{
 		if (strcmp((const char *) lfirst(lc), name) == 0)
 			return true;
+	}
 	return false;
 }
 
@@ -576,9 +578,9 @@ redact_constant(RedactState *st, int i, bool option_value)
 
 		/*
 		 * A value that ends in a CREATE without options, concatenated with
-		 * more text ('...SERVER s' || ' OPTIONS (...)', concat(..., ...)),
-		 * is a statement assembled at run time: its options, secret
-		 * included, are somewhere in what follows.
+		 * more text ('...SERVER s' || ' OPTIONS (...)', concat(..., ...)), is
+		 * a statement assembled at run time: its options, secret included,
+		 * are somewhere in what follows.
 		 */
 		if (open_end && next < st->ntokens &&
 			(st->tokens[next].tok == ',' ||
@@ -921,10 +923,13 @@ redact_text_ex(const char *sql, int depth, bool message, bool *failed_closed,
 		 * function's SET clause) is lexed later under a value this backend
 		 * may never have seen: read it under both.
 		 */
-		uint8		seen_scs = redact_seen_scs |
-			(contains_ci(sql, "standard_conforming_strings") ? 3 : 0);
-		uint8		seen_bq = redact_seen_backslash_quote |
-			(contains_ci(sql, "backslash_quote") ? 3 : 0);
+		uint8		seen_scs = redact_seen_scs;
+		uint8		seen_bq = redact_seen_backslash_quote;
+
+		if (contains_ci(sql, "standard_conforming_strings"))
+			seen_scs = 3;
+		if (contains_ci(sql, "backslash_quote"))
+			seen_bq = 3;
 
 		for (int scs = 0; scs <= 1; scs++)
 			for (int bq = 0; bq <= 1; bq++)

@@ -196,28 +196,28 @@ redact_in_own_context(const char *text, bool message)
  * a second statement we would not see without lexing?
  */
 static bool
-needs_lexing(const char *text)
+needs_lexing(const char *input)
 {
 	const char *q;
 
-	if (strpbrk(text, "\\$") != NULL)
+	if (strpbrk(input, "\\$") != NULL)
 		return true;
-	for (q = strchr(text, '&'); q != NULL; q = strchr(q + 1, '&'))
-		if (q > text && (q[-1] == 'u' || q[-1] == 'U'))
+	for (q = strchr(input, '&'); q != NULL; q = strchr(q + 1, '&'))
+		if (q > input && (q[-1] == 'u' || q[-1] == 'U'))
 			return true;
 	/* "mapping" more than once: a statement in a value or a comment */
-	q = text;
+	q = input;
 	for (int n = 0; (q = strpbrk(q, "mM")) != NULL; q++)
 		if (ascii_prefix_ci(q, "mapping") && ++n > 1)
 			return true;
-	for (q = strchr(text, '\''); q != NULL; q = strchr(q + 1, '\''))
+	for (q = strchr(input, '\''); q != NULL; q = strchr(q + 1, '\''))
 		if (redact_quote_continuation(q + 1) != NULL)
 			return true;
 	return false;
 }
 
 /*
- * The server parsed "text" as one user-mapping statement (its first
+ * The server parsed "input" as one user-mapping statement (its first
  * "stmt_len" bytes; 0 for all of it) and "secrets" holds the values the
  * parse tree gives its secret options.  When no literal in the text can
  * mean other than it says (no backslash, dollar quote, U&, continued
@@ -228,18 +228,18 @@ needs_lexing(const char *text)
  * whether it did; if not, usermap_redact() lexes as usual.
  */
 bool
-usermap_redact_remember_parsed(const char *text, int stmt_len, List *secrets)
+usermap_redact_remember_parsed(const char *input, int stmt_len, List *secrets)
 {
 	StringInfoData masked;
-	size_t		len = strlen(text);
+	size_t		len = strlen(input);
 	ListCell   *lc;
 
-	/* the caller found usermap_redact_needed() true of the text */
-	if (needs_lexing(text))
+	/* the caller found usermap_redact_needed() true of the input */
+	if (needs_lexing(input))
 		return false;
 
 	initStringInfo(&masked);
-	appendStringInfoString(&masked, text);
+	appendStringInfoString(&masked, input);
 	foreach(lc, secrets)
 	{
 		const char *value = strVal(lfirst(lc));
@@ -259,11 +259,11 @@ usermap_redact_remember_parsed(const char *text, int stmt_len, List *secrets)
 		appendStringInfoChar(&literal, '\'');
 
 		/*
-		 * The literal must occur exactly once in the text, overlaps counted:
-		 * then it is the one the server read (nothing in the text can spell
+		 * The literal must occur exactly once in the input, overlaps counted:
+		 * then it is the one the server read (nothing in the input can spell
 		 * a value otherwise).  A second occurrence may be a stretch between
 		 * two other literals that reads the same ("', password '"), or a
-		 * doubled quote inside one; the redactor lexes such a text instead.
+		 * doubled quote inside one; the redactor lexes such a input instead.
 		 */
 		hit = strstr(masked.data, literal.data);
 		if (hit == NULL || strstr(hit + 1, literal.data) != NULL)
@@ -279,12 +279,12 @@ usermap_redact_remember_parsed(const char *text, int stmt_len, List *secrets)
 
 	usermap_redact_observe_settings();
 	redact_reading = redact_current_lexer_settings();
-	redact_cache_store(text, len, secrets != NIL ? masked.data : NULL, false);
+	redact_cache_store(input, len, secrets != NIL ? masked.data : NULL, false);
 	if (stmt_len > 0 && (size_t) stmt_len < len)
 	{
 		/* the statement alone: what follows it is only ";" and blanks */
 		int			tail = len - stmt_len;
-		char	   *slice = pnstrdup(text, stmt_len);
+		char	   *slice = pnstrdup(input, stmt_len);
 
 		redact_cache_store(slice, stmt_len,
 						   secrets != NIL ? pnstrdup(masked.data, masked.len - tail) : NULL,

@@ -53,6 +53,7 @@ static const struct
 	const char *keyword;
 	RedactTokenCode code;
 }			redact_keywords[] =
+
 {
 	{"add", ADD_P},
 	{"alter", ALTER},
