@@ -147,28 +147,18 @@ redact_cache_store(const char *input, size_t len, const char *result,
 }
 
 /*
- * Run "redact" on "text" in a memory context of its own, and return a copy
- * of the result in the caller's context, or NULL.
+ * Redact "text" under the reading set up by the caller, in a memory
+ * context of the redaction's own, and return a copy of the result in the
+ * caller's (NULL: nothing to mask).
  */
 static char *
-redact_in_own_context(const char *text, bool message)
+redact_uncached(const char *text, bool message)
 {
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 	char	   *redacted;
 	char	   *result = NULL;
 	bool		failed_closed;
-	size_t		len;
-
-	if (text == NULL || !usermap_redact_needed(text))
-		return NULL;
-
-	usermap_redact_observe_settings();
-	redact_reading = redact_current_lexer_settings();
-	len = strlen(text);
-	for (int i = 0; i < REDACT_CACHE_SIZE; i++)
-		if (redact_cache_matches(&redact_cache[i], text, len, message))
-			return redact_cache[i].result ? pstrdup(redact_cache[i].result) : NULL;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "usermap redact",
 								ALLOCSET_DEFAULT_SIZES);
@@ -184,7 +174,30 @@ redact_in_own_context(const char *text, bool message)
 		result = pstrdup(redacted);
 	redact_declared_secret_names = NIL;
 	MemoryContextDelete(cxt);
+	return result;
+}
 
+/*
+ * Run "redact" on "text" in a memory context of its own, and return a copy
+ * of the result in the caller's context, or NULL.
+ */
+static char *
+redact_in_own_context(const char *text, bool message)
+{
+	char	   *result;
+	size_t		len;
+
+	if (text == NULL || !usermap_redact_needed(text))
+		return NULL;
+
+	usermap_redact_observe_settings();
+	redact_reading = redact_current_lexer_settings();
+	len = strlen(text);
+	for (int i = 0; i < REDACT_CACHE_SIZE; i++)
+		if (redact_cache_matches(&redact_cache[i], text, len, message))
+			return redact_cache[i].result ? pstrdup(redact_cache[i].result) : NULL;
+
+	result = redact_uncached(text, message);
 	redact_cache_store(text, len, result, message);
 	if (result != NULL)
 		redact_cache_store(result, strlen(result), NULL, message);
@@ -326,17 +339,10 @@ usermap_redact_message(const char *text)
 char *
 usermap_redact_every_value(const char *text)
 {
-	MemoryContext cxt;
-	MemoryContext oldcxt;
-	char	   *redacted;
-	char	   *result = NULL;
-	bool		failed_closed;
+	char	   *result;
 
 	if (text == NULL || !usermap_redact_needed(text))
 		return NULL;
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "usermap redact",
-								ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(cxt);
 
 	/*
 	 * The redactor raises no error (see above); should memory run out, the
@@ -345,12 +351,8 @@ usermap_redact_every_value(const char *text)
 	usermap_redact_observe_settings();
 	redact_reading = redact_current_lexer_settings();
 	redact_every_value = true;
-	redacted = redact_text(text, 0, &failed_closed, NULL);
+	result = redact_uncached(text, false);
 	redact_every_value = false;
-	MemoryContextSwitchTo(oldcxt);
-	if (redacted != NULL)
-		result = pstrdup(redacted);
-	MemoryContextDelete(cxt);
 	return result;
 }
 
