@@ -71,7 +71,24 @@ extern bool usermap_preloaded;
  * ---------------------------------------------------------------------
  */
 
-extern bool usermap_owns_statement(Node *parsetree);
+/*
+ * Is this one of the statements usermap executes itself?  Inline: the
+ * ProcessUtility hook asks it of every utility statement.
+ */
+static inline bool
+usermap_owns_statement(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateUserMappingStmt:
+		case T_AlterUserMappingStmt:
+		case T_DropUserMappingStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
 extern void usermap_execute(PlannedStmt *pstmt, const char *queryString,
 							ProcessUtilityContext context);
 
@@ -304,7 +321,7 @@ extern uint64 usermap_secret_options_generation;
 extern bool usermap_check_secret_options(char **newval, void **extra,
 										 GucSource source);
 extern void usermap_assign_secret_options(const char *newval, void *extra);
-extern void usermap_secrets_install_hooks(void);
+extern void usermap_secrets_end_xact(void);
 extern bool usermap_is_secret_option(const char *name);
 
 /*
@@ -375,7 +392,41 @@ extern char *usermap_redact_every_value(const char *text);
  */
 
 extern void usermap_hygiene_install_hooks(void);
-extern void usermap_unmask_statement(PlannedStmt **pstmt,
-									 const char **queryString);
+extern void usermap_hygiene_abort_xact(void);
+
+/*
+ * The statement the masking hook is passing down the chain masked, with
+ * what it replaced, so that the server's own code gets the original text
+ * back (usermap_unmask_statement): error positions, a DO block's source
+ * and everything else the server derives from the text stay as in core.
+ */
+typedef struct MaskedStatement
+{
+	const char *masked_query;
+	PlannedStmt *masked_pstmt;
+	const char *query;
+	PlannedStmt *pstmt;
+} MaskedStatement;
+
+extern MaskedStatement usermap_in_flight;
+
+/*
+ * If "pstmt" and "queryString" are the masked copies the masking hook
+ * passed down the chain, replace them by the originals.  Called where the
+ * chain ends, just before the server's code (or usermap's) executes the
+ * statement; libraries between the two hooks saw only the masked text.
+ * Inline, because it runs for every utility statement.
+ */
+static inline void
+usermap_unmask_statement(PlannedStmt **pstmt, const char **queryString)
+{
+	if (unlikely(usermap_in_flight.masked_query != NULL) &&
+		*queryString == usermap_in_flight.masked_query &&
+		*pstmt == usermap_in_flight.masked_pstmt)
+	{
+		*queryString = usermap_in_flight.query;
+		*pstmt = usermap_in_flight.pstmt;
+	}
+}
 
 #endif							/* USERMAP_H */

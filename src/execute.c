@@ -32,23 +32,6 @@
 #include "usermap.h"
 
 /*
- * Is this one of the statements usermap executes itself?
- */
-bool
-usermap_owns_statement(Node *parsetree)
-{
-	switch (nodeTag(parsetree))
-	{
-		case T_CreateUserMappingStmt:
-		case T_AlterUserMappingStmt:
-		case T_DropUserMappingStmt:
-			return true;
-		default:
-			return false;
-	}
-}
-
-/*
  * The read-only checks of standard_ProcessUtility.  All three statements
  * are COMMAND_IS_NOT_READ_ONLY there, so each check applies; the first one
  * that fires wins, which on a hot standby is the read-only transaction

@@ -82,21 +82,8 @@ static char *published_activity = NULL;
 /* Has this backend said that a later library sees unmasked text? */
 static bool warned_not_outermost = false;
 
-/*
- * The statement the masking hook is passing down the chain masked, with
- * what it replaced, so that the server's own code gets the original text
- * back (usermap_unmask_statement): error positions, a DO block's source
- * and everything else the server derives from the text stay as in core.
- */
-typedef struct MaskedStatement
-{
-	const char *masked_query;
-	PlannedStmt *masked_pstmt;
-	const char *query;
-	PlannedStmt *pstmt;
-} MaskedStatement;
-
-static MaskedStatement in_flight = {NULL, NULL, NULL, NULL};
+/* The statement being passed down the chain masked; see usermap.h */
+MaskedStatement usermap_in_flight = {NULL, NULL, NULL, NULL};
 
 /*
  * Statements whose own text is masked for other libraries and whose query
@@ -686,15 +673,55 @@ remember_parsed_statement(ParseState *pstate, Query *query)
 }
 
 /*
+ * Note that the text now published in pg_stat_activity needs no masking,
+ * as mask_activity() would after looking at it.
+ */
+static inline void
+note_activity_clean(void)
+{
+	volatile PgBackendStatus *beentry = MyBEEntry;
+
+	if (beentry != NULL && pgstat_track_activities)
+	{
+		activity_checked = true;
+		activity_checked_changecount = beentry->st_changecount;
+	}
+}
+
+/*
+ * The post-parse-analysis work for a statement whose query string may
+ * hold a secret.
+ */
+static pg_noinline void
+mask_analyzed_statement(ParseState *pstate, Query *query)
+{
+	if (query->utilityStmt != NULL)
+		remember_parsed_statement(pstate, query);
+
+	mask_activity(false);
+
+	/*
+	 * Whatever the statement, its query string may hold another that has a
+	 * secret: mask debug_query_string now, under the settings it was lexed
+	 * under, for current_query() and the STATEMENT of a log line.  With
+	 * track_activities off, mask_activity() did not.
+	 */
+	if (query->utilityStmt != NULL && query->queryId != 0 &&
+		statement_may_hold_secret(query->utilityStmt))
+		mask_query_id(pstate, query);
+	mask_debug_query_string();
+}
+
+/*
  * post_parse_analyze_hook: the first point after the server published the
- * raw text of a statement at which an extension runs.
+ * raw text of a statement at which an extension runs.  It runs for every
+ * statement, so the common case, a text with nothing to mask, is kept to
+ * one scan of the text (usermap_redact_needed).
  */
 static void
 usermap_post_parse_analyze(ParseState *pstate, Query *query,
 						   JumbleState *jstate)
 {
-	bool		needed;
-
 	if (prev_post_parse_analyze_hook)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
 
@@ -704,30 +731,19 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 	if (!usermap_redact_enabled)
 		return;
 
-	needed = (pstate->p_sourcetext != NULL &&
-			  usermap_redact_needed(pstate->p_sourcetext));
-	if (needed && query->utilityStmt != NULL)
-		remember_parsed_statement(pstate, query);
-
-	/*
-	 * pg_stat_activity shows the client's query string: when this is it and
-	 * holds nothing to mask, there is nothing to look at.
-	 */
-	mask_activity(!needed && pstate->p_sourcetext == debug_query_string);
-
-	/*
-	 * Whatever the statement, its query string may hold another that has a
-	 * secret: mask debug_query_string now, under the settings it was lexed
-	 * under, for current_query() and the STATEMENT of a log line.  With
-	 * track_activities off, mask_activity() did not.
-	 */
-	if (needed)
+	if (pstate->p_sourcetext != NULL &&
+		usermap_redact_needed(pstate->p_sourcetext))
+		mask_analyzed_statement(pstate, query);
+	else if (pstate->p_sourcetext == debug_query_string)
 	{
-		if (query->utilityStmt != NULL && query->queryId != 0 &&
-			statement_may_hold_secret(query->utilityStmt))
-			mask_query_id(pstate, query);
-		mask_debug_query_string();
+		/*
+		 * pg_stat_activity shows the client's query string, and this is it:
+		 * nothing there to mask.
+		 */
+		note_activity_clean();
 	}
+	else
+		mask_activity(false);
 }
 
 /*
@@ -757,34 +773,37 @@ mask_statement_text(const char *queryString, PlannedStmt *pstmt,
 	else if (len <= 0 || location + len > total)
 		len = total - location;
 
-	parts[0] = pnstrdup(queryString, location);
-	parts[1] = pnstrdup(queryString + location, len);
-	parts[2] = pstrdup(queryString + location + len);
-
 	/*
-	 * The statement alone in its query string, but for blanks and ";": its
-	 * text masked is the query string's, which is usually known already.
+	 * The statement at the start of its query string, followed by nothing
+	 * with a secret (blanks and ";", usually): its text masked is the query
+	 * string's, which is usually known already.  Checked in place, without
+	 * copying the parts.
 	 */
-	if (!usermap_redact_needed(parts[0]) && !usermap_redact_needed(parts[2]))
+	if (location == 0 && !usermap_redact_needed(queryString + len))
 	{
+		const char *suffix = queryString + len;
+		int			slen = total - len;
 		char	   *whole = usermap_redact(queryString);
 		int			wlen;
 
 		if (whole == NULL)
 			return NULL;
 		wlen = strlen(whole);
-		if (wlen >= location + (int) strlen(parts[2]) &&
-			strcmp(whole + wlen - strlen(parts[2]), parts[2]) == 0 &&
-			strncmp(whole, parts[0], location) == 0)
+		if (wlen >= slen && strcmp(whole + wlen - slen, suffix) == 0)
 		{
 			copy = makeNode(PlannedStmt);
 			memcpy(copy, pstmt, sizeof(PlannedStmt));
 			if (pstmt->stmt_len > 0)
-				copy->stmt_len = wlen - location - strlen(parts[2]);
+				copy->stmt_len = wlen - slen;
 			*masked_pstmt = copy;
 			return whole;
 		}
+		pfree(whole);
 	}
+
+	parts[0] = pnstrdup(queryString, location);
+	parts[1] = pnstrdup(queryString + location, len);
+	parts[2] = pstrdup(queryString + location + len);
 
 	for (int i = 0; i < 3; i++)
 		masked[i] = usermap_redact(parts[i]);
@@ -805,9 +824,82 @@ mask_statement_text(const char *queryString, PlannedStmt *pstmt,
 	return psprintf("%s%s%s", masked[0], masked[1], masked[2]);
 }
 
+static void usermap_masking_ProcessUtility(PlannedStmt *pstmt,
+										   const char *queryString,
+										   bool readOnlyTree,
+										   ProcessUtilityContext context,
+										   ParamListInfo params,
+										   QueryEnvironment *queryEnv,
+										   DestReceiver *dest,
+										   QueryCompletion *qc);
+
+/*
+ * The masking hook's work for a statement that may hold a secret: publish
+ * its text masked, and pass it down the chain masked.
+ */
+static pg_noinline void
+pass_down_masked(PlannedStmt *pstmt, const char *queryString,
+				 bool readOnlyTree, ProcessUtilityContext context,
+				 ParamListInfo params, QueryEnvironment *queryEnv,
+				 DestReceiver *dest, QueryCompletion *qc)
+{
+	/*
+	 * The extended protocol's Bind published the statement's text again and
+	 * pointed debug_query_string at it, with no parse analysis since.
+	 */
+	mask_activity(false);
+	mask_debug_query_string();
+
+	if (queryString != NULL && usermap_redact_needed(queryString))
+	{
+		PlannedStmt *masked_pstmt;
+		const char *masked = mask_statement_text(queryString, pstmt,
+												 &masked_pstmt);
+
+		if (masked != NULL)
+		{
+			MaskedStatement saved = usermap_in_flight;
+
+			usermap_in_flight.masked_query = masked;
+			usermap_in_flight.masked_pstmt = masked_pstmt;
+			usermap_in_flight.query = queryString;
+			usermap_in_flight.pstmt = pstmt;
+			PG_TRY();
+			{
+				below_masking_hook(masked_pstmt, masked, readOnlyTree,
+								   context, params, queryEnv, dest, qc);
+			}
+			PG_FINALLY();
+			{
+				usermap_in_flight = saved;
+			}
+			PG_END_TRY();
+			return;
+		}
+	}
+
+	/*
+	 * A library loaded after shared_preload_libraries (by
+	 * session_preload_libraries, local_preload_libraries or LOAD) put its
+	 * hook outside this one and saw the text unmasked.
+	 */
+	if (ProcessUtility_hook != usermap_masking_ProcessUtility &&
+		!warned_not_outermost)
+	{
+		warned_not_outermost = true;
+		ereport(LOG,
+				(errmsg("a library loaded after usermap sees user-mapping statements before usermap masks their secrets"),
+				 errhint("Load libraries that hook utility statements from shared_preload_libraries.")));
+	}
+
+	below_masking_hook(pstmt, queryString, readOnlyTree, context, params,
+					   queryEnv, dest, qc);
+}
+
 /*
  * The masking ProcessUtility hook, outermost of all: hand the libraries
- * below it the masked text of a statement that holds a secret.
+ * below it the masked text of a statement that holds a secret.  Every
+ * other statement costs a node-tag test.
  */
 static void
 usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -818,77 +910,11 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							   DestReceiver *dest, QueryCompletion *qc)
 {
 	if (usermap_redact_enabled && statement_may_hold_secret(pstmt->utilityStmt))
-	{
-		/*
-		 * The extended protocol's Bind published the statement's text again
-		 * and pointed debug_query_string at it, with no parse analysis since.
-		 */
-		mask_activity(false);
-		mask_debug_query_string();
-
-		if (queryString != NULL && usermap_redact_needed(queryString))
-		{
-			PlannedStmt *masked_pstmt;
-			const char *masked = mask_statement_text(queryString, pstmt,
-													 &masked_pstmt);
-
-			if (masked != NULL)
-			{
-				MaskedStatement saved = in_flight;
-
-				in_flight.masked_query = masked;
-				in_flight.masked_pstmt = masked_pstmt;
-				in_flight.query = queryString;
-				in_flight.pstmt = pstmt;
-				PG_TRY();
-				{
-					below_masking_hook(masked_pstmt, masked, readOnlyTree,
-									   context, params, queryEnv, dest, qc);
-				}
-				PG_FINALLY();
-				{
-					in_flight = saved;
-				}
-				PG_END_TRY();
-				return;
-			}
-		}
-
-		/*
-		 * A library loaded after shared_preload_libraries (by
-		 * session_preload_libraries, local_preload_libraries or LOAD) put its
-		 * hook outside this one and saw the text unmasked.
-		 */
-		if (ProcessUtility_hook != usermap_masking_ProcessUtility &&
-			!warned_not_outermost)
-		{
-			warned_not_outermost = true;
-			ereport(LOG,
-					(errmsg("a library loaded after usermap sees user-mapping statements before usermap masks their secrets"),
-					 errhint("Load libraries that hook utility statements from shared_preload_libraries.")));
-		}
-	}
-
-	below_masking_hook(pstmt, queryString, readOnlyTree, context, params,
-					   queryEnv, dest, qc);
-}
-
-/*
- * If "pstmt" and "queryString" are the masked copies the masking hook
- * passed down the chain, replace them by the originals.  Called where the
- * chain ends, just before the server's code (or usermap's) executes the
- * statement; libraries between the two hooks saw only the masked text.
- */
-void
-usermap_unmask_statement(PlannedStmt **pstmt, const char **queryString)
-{
-	if (in_flight.masked_query != NULL &&
-		*queryString == in_flight.masked_query &&
-		*pstmt == in_flight.masked_pstmt)
-	{
-		*queryString = in_flight.query;
-		*pstmt = in_flight.pstmt;
-	}
+		pass_down_masked(pstmt, queryString, readOnlyTree, context, params,
+						 queryEnv, dest, qc);
+	else
+		below_masking_hook(pstmt, queryString, readOnlyTree, context, params,
+						   queryEnv, dest, qc);
 }
 
 /*
@@ -912,12 +938,14 @@ usermap_install_masking_hook(void)
 /*
  * A statement that failed before parse analysis (a syntax error) left its
  * raw text published.  The log hook sees the error too, but only if
- * log_min_messages lets it through.
+ * log_min_messages lets it through.  Called by usermap.c's transaction
+ * callback when a transaction aborts, and by the subtransaction callback
+ * below.
  */
-static void
-usermap_xact_callback(XactEvent event, void *arg)
+void
+usermap_hygiene_abort_xact(void)
 {
-	if (event == XACT_EVENT_ABORT && usermap_redact_enabled)
+	if (usermap_redact_enabled)
 		mask_activity(false);
 }
 
@@ -925,8 +953,8 @@ static void
 usermap_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB && usermap_redact_enabled)
-		mask_activity(false);
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		usermap_hygiene_abort_xact();
 }
 
 /*
@@ -944,6 +972,5 @@ usermap_hygiene_install_hooks(void)
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = usermap_install_masking_hook;
 
-	RegisterXactCallback(usermap_xact_callback, NULL);
 	RegisterSubXactCallback(usermap_subxact_callback, NULL);
 }

@@ -143,41 +143,53 @@ redact_quote_continuation(const char *p)
  * escapes (E'...', or '...' with standard_conforming_strings off), Unicode
  * escapes (U&'...', with any UESCAPE character) and continuation ('...'
  * newline '...'); dollar-quoted bodies are verbatim.  So a text with none
- * of "mapping", a backslash, "U&" or quote-newline-quote has no such
- * statement at any depth: no decoded value can contain MAPPING, and none
- * can contain the constructs that could spell it one level further down.
- * False positives are harmless; the scan touches each byte once and most
- * bytes only by the switch.
+ * of "mapping", a backslash, "U&" or a newline followed by blanks and a
+ * quote has no such statement at any depth: no decoded value can contain
+ * MAPPING, and none can contain the constructs that could spell it one
+ * level further down.  (A continuation is quote, blanks or a comment,
+ * newline, blanks or comment lines, quote: the newline before its second
+ * quote is followed by nothing but blanks.)
+ *
+ * False positives are harmless, and what the scan stops at is chosen to
+ * be rare in SQL, because this runs on every statement and every log line:
+ * the last letter of "mapping" rather than the first, the "&" of "U&", and
+ * newlines rather than quotes.  strcspn() skips the other bytes many at a
+ * time (libc vectorises it), so a statement without newlines is usually
+ * one call.
  */
 bool
 usermap_redact_needed(const char *text)
 {
-	/*
-	 * strcspn() skips the bytes that cannot matter many at a time (libc
-	 * vectorises it); this runs on every log line and every statement.
-	 */
 	for (const char *p = text;; p++)
 	{
-		p += strcspn(p, "mMuU\\'");
+		p += strcspn(p, "gG&\\\n\r");
 		switch (*p)
 		{
 			case '\0':
 				return false;
-			case 'm':
-			case 'M':
-				if (ascii_prefix_ci(p + 1, "apping"))
+			case 'g':
+			case 'G':
+				if (p - text >= 6 && ascii_prefix_ci(p - 6, "mappin"))
 					return true;
 				break;
-			case 'u':
-			case 'U':
-				if (p[1] == '&')
+			case '&':
+				if (p > text && (p[-1] == 'u' || p[-1] == 'U'))
 					return true;
 				break;
 			case '\\':
 				return true;
-			case '\'':
-				if (redact_quote_continuation(p + 1) != NULL)
-					return true;
+			default:			/* a newline */
+				{
+					const char *q = p + 1;
+
+					while (IS_SPACE(*q))
+						q++;
+					if (*q == '\'')
+						return true;
+					if (*q == '\0')
+						return false;	/* the usual trailing newline */
+					p = q - 1;
+				}
 				break;
 		}
 	}
@@ -612,6 +624,24 @@ redact_token_code(int lexer_code)
 	return OTHER_TOKEN;
 }
 
+/*
+ * Would the lexer, with backslash_quote at its value now, accept \' in an
+ * escape string?  Only safe_encoding depends on the client encoding.
+ */
+static inline bool
+backslash_quote_allowed_now(void)
+{
+	if (backslash_quote == BACKSLASH_QUOTE_ON)
+		return true;
+	if (backslash_quote == BACKSLASH_QUOTE_SAFE_ENCODING)
+	{
+		int			encoding = pg_get_client_encoding();
+
+		return !PG_ENCODING_IS_CLIENT_ONLY(encoding);
+	}
+	return false;
+}
+
 /* The lexer's settings in force now */
 LexerSettings
 redact_current_lexer_settings(void)
@@ -619,10 +649,7 @@ redact_current_lexer_settings(void)
 	LexerSettings now;
 
 	now.standard_conforming_strings = standard_conforming_strings;
-	now.backslash_quote_allowed =
-		(backslash_quote == BACKSLASH_QUOTE_ON ||
-		 (backslash_quote == BACKSLASH_QUOTE_SAFE_ENCODING &&
-		  !PG_ENCODING_IS_CLIENT_ONLY(pg_get_client_encoding())));
+	now.backslash_quote_allowed = backslash_quote_allowed_now();
 	return now;
 }
 
@@ -630,15 +657,14 @@ redact_current_lexer_settings(void)
  * Note the lexer's settings in force now among those this backend has
  * lexed under.  Called wherever the server may just have lexed a text:
  * parse analysis follows every raw parse, and a text that does not parse
- * is reported right away.
+ * is reported right away.  This runs for every statement, so it is kept
+ * to a few loads and stores.
  */
 void
 usermap_redact_observe_settings(void)
 {
-	LexerSettings now = redact_current_lexer_settings();
-
-	redact_seen_scs |= 1 << now.standard_conforming_strings;
-	redact_seen_backslash_quote |= 1 << now.backslash_quote_allowed;
+	redact_seen_scs |= 1 << (standard_conforming_strings ? 1 : 0);
+	redact_seen_backslash_quote |= 1 << (backslash_quote_allowed_now() ? 1 : 0);
 }
 
 /*

@@ -149,36 +149,22 @@ usermap_assign_secret_options(const char *newval, void *extra)
 }
 
 /*
- * Forget the names replaced during the transaction that ends.
+ * Forget the names replaced during the transaction that ends; called by
+ * usermap.c's transaction callback at every transaction end.
  */
-static void
-secrets_xact_callback(XactEvent event, void *arg)
+void
+usermap_secrets_end_xact(void)
 {
 	if (replaced_names == NULL)
 		return;
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PREPARE ||
-		event == XACT_EVENT_PARALLEL_COMMIT ||
-		event == XACT_EVENT_PARALLEL_ABORT)
+	while (replaced_names != NULL)
 	{
-		while (replaced_names != NULL)
-		{
-			ReplacedName *next = replaced_names->next;
+		ReplacedName *next = replaced_names->next;
 
-			pfree(replaced_names);
-			replaced_names = next;
-		}
-		usermap_secret_options_generation++;
+		pfree(replaced_names);
+		replaced_names = next;
 	}
-}
-
-/*
- * Register secrets_xact_callback, from _PG_init.
- */
-void
-usermap_secrets_install_hooks(void)
-{
-	RegisterXactCallback(secrets_xact_callback, NULL);
+	usermap_secret_options_generation++;
 }
 
 /*

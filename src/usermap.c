@@ -22,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
@@ -69,40 +70,33 @@ pass_down(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 }
 
 /*
- * ProcessUtility hook.
- *
- * The test is a node-tag switch and a bool, so statements usermap does not
- * own pay nothing measurable beyond noting where they are.  Owned
- * statements are not passed down the hook chain: hooks loaded before
- * usermap never see them, which is why the README asks for usermap to be
- * listed first in shared_preload_libraries.
+ * Can this statement, which usermap does not execute, drop user mappings
+ * by cascade?  DROP SERVER, DROP FOREIGN DATA WRAPPER, DROP EXTENSION and
+ * DROP FUNCTION (of a wrapper's handler) are DropStmts; DROP OWNED BY is
+ * the other.  DROP ROLE cannot: a role's mapping makes it fail.
+ * Statements nested in others (a function's, an extension script's) come
+ * through this hook themselves.
  */
-static void
-usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
-					   bool readOnlyTree, ProcessUtilityContext context,
-					   ParamListInfo params, QueryEnvironment *queryEnv,
-					   DestReceiver *dest, QueryCompletion *qc)
+static inline bool
+may_drop_mappings(Node *parsetree)
+{
+	return IsA(parsetree, DropStmt) || IsA(parsetree, DropOwnedStmt);
+}
+
+/*
+ * Pass down a statement that may drop mappings by cascade, with its own
+ * text noted for the audit trail (catalog.c), which then records this
+ * statement and not the whole query string around it: not an ALTER ROLE
+ * ... PASSWORD next to it.
+ */
+static pg_noinline void
+pass_down_noting_statement(PlannedStmt *pstmt, const char *queryString,
+						   bool readOnlyTree, ProcessUtilityContext context,
+						   ParamListInfo params, QueryEnvironment *queryEnv,
+						   DestReceiver *dest, QueryCompletion *qc)
 {
 	UserMappingStatement saved;
 
-	if (!usermap_enabled)
-	{
-		pass_down(pstmt, queryString, readOnlyTree, context, params,
-				  queryEnv, dest, qc);
-		return;
-	}
-	if (usermap_owns_statement(pstmt->utilityStmt))
-	{
-		usermap_unmask_statement(&pstmt, &queryString);
-		usermap_execute(pstmt, queryString, context);
-		return;
-	}
-
-	/*
-	 * Any other statement may drop mappings by cascade (DROP SERVER, DROP
-	 * OWNED BY, DROP EXTENSION): the audit trail records this statement, not
-	 * the whole query string around it.
-	 */
 	saved = usermap_catalog_enter_statement(queryString, pstmt->stmt_location,
 											pstmt->stmt_len);
 	PG_TRY();
@@ -115,6 +109,66 @@ usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		usermap_catalog_leave_statement(saved);
 	}
 	PG_END_TRY();
+}
+
+/*
+ * ProcessUtility hook.
+ *
+ * The tests are node-tag comparisons and a bool, so statements usermap
+ * does not own pay nothing measurable.  Owned statements are not passed
+ * down the hook chain: hooks loaded before usermap never see them, which
+ * is why the README asks for usermap to be listed first in
+ * shared_preload_libraries.
+ */
+static void
+usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	if (usermap_enabled)
+	{
+		if (usermap_owns_statement(pstmt->utilityStmt))
+		{
+			usermap_unmask_statement(&pstmt, &queryString);
+			usermap_execute(pstmt, queryString, context);
+			return;
+		}
+		if (may_drop_mappings(pstmt->utilityStmt))
+		{
+			pass_down_noting_statement(pstmt, queryString, readOnlyTree,
+									   context, params, queryEnv, dest, qc);
+			return;
+		}
+	}
+	pass_down(pstmt, queryString, readOnlyTree, context, params,
+			  queryEnv, dest, qc);
+}
+
+/*
+ * The one transaction callback, so that a transaction pays for one call:
+ * forget the secret option names replaced during it (secrets.c), and on
+ * abort mask the text of a statement that failed before parse analysis
+ * (hygiene.c).
+ */
+static void
+usermap_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+			if (usermap_preloaded)
+				usermap_hygiene_abort_xact();
+			/* FALLTHROUGH */
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			usermap_secrets_end_xact();
+			break;
+		default:
+			break;
+	}
 }
 
 /*
@@ -149,7 +203,6 @@ _PG_init(void)
 							   usermap_check_secret_options,
 							   usermap_assign_secret_options,
 							   NULL);
-	usermap_secrets_install_hooks();
 
 	DefineCustomBoolVariable("usermap.log_unrecorded",
 							 "Logs user-mapping changes in databases without the usermap extension.",
@@ -170,6 +223,7 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("usermap");
+	RegisterXactCallback(usermap_xact_callback, NULL);
 
 	usermap_redact_init();
 
