@@ -298,6 +298,16 @@ SELECT regress_um_reads_back($q$SELECT U&'ALTER USER MAPPING FOR bob SERVER s OP
 SELECT regress_um_reads_back($q$SELECT 'ALTER USER MAPPING FOR bob SERVER s '
   -- continued
   'OPTIONS (SET password ''x'')'$q$);
+-- The keyword itself split by a continuation: the text never spells
+-- MAPPING, its decoded value does.  With a comment line between the parts,
+-- and with carriage returns for newlines.
+SELECT regress_um_reads_back($q$SELECT 'ALTER USER MAP'
+  'PING FOR bob SERVER s OPTIONS (SET password ''x'')'$q$);
+SELECT regress_um_reads_back($q$SELECT 'ALTER USER MAP' -- one
+  -- two
+
+  'PING FOR bob SERVER s OPTIONS (SET password ''x'')'$q$);
+SELECT regress_um_reads_back(E'SELECT ''ALTER USER MAP''\r  ''PING FOR bob SERVER s OPTIONS (SET password ''''x'''')''');
 SELECT regress_um_reads_back($q$SELECT $a$SELECT $b$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$b$$a$$q$);
 \c :scs_off_conninfo
 SET escape_string_warning = off;
