@@ -430,6 +430,35 @@ snap($case, $c, 'idle after Execute', 'idle');
 $case->{snaps}[-1][3] = $case->{snaps}[-2][3];
 $c->terminate;
 
+# A statement in a string constant of a COMMENT, a utility statement
+# usermap's masking hook does not mask for the libraries below it.  With
+# track_activities off, only that hook would mask what current_query()
+# reads after Execute republished the raw text; with event triggers off
+# (session_replication_role = replica, which also stops pgaudit's), no
+# other statement's parse analysis masks pg_stat_activity by the way.
+$case = new_case('comment_constant', 'log', 'pgss', 'evtrig', 'pgaudit');
+my $comment =
+  "COMMENT ON SERVER s IS 'ALTER USER MAPPING FOR $case->{role} SERVER s OPTIONS (SET password ''%s'')'";
+$c = client();
+simple($c, 'SET track_activities = off');
+$c->parse('', sprintf($comment, secret($case)));
+$c->bind('', '');
+$c->execute('');
+is(join(',', synced($c)), '', 'comment_constant: with track_activities off');
+simple($c, 'SET track_activities = on; SET session_replication_role = replica');
+$c->parse('', sprintf($comment, secret($case)));
+$c->bind('', '');
+$c->execute('');
+is(join(',', synced($c)), '', 'comment_constant: with event triggers off');
+snap($case, $c, 'idle, event triggers off', 'idle');
+$case->{snaps}[-1][3] =
+  'todo: Execute republishes the raw text of a COMMENT, and no usermap hook runs for it';
+$case->{todo}{evtrig} =
+  'current_query() after Execute is the raw text: with track_activities off nothing masks it for a COMMENT';
+$case->{todo}{pgss_view} = $case->{todo}{pgss_file} =
+  'the masking hook hands pg_stat_statements the masked text of user-mapping statements and DO only (through the simple protocol too)';
+$c->terminate;
+
 # The control: usermap.redact off (a superuser setting) in the client's
 # session.  The secret must then be found at every point but the audit
 # trail, which is masked regardless: the search would find a leak.
@@ -519,7 +548,10 @@ for my $case (@cases)
 			}
 			next;
 		}
-		is("@found", '', "$name: no secret in $point");
+		{
+			local $TODO = $case->{todo}{$point};
+			is("@found", '', "$name: no secret in $point");
+		}
 		ok(index($text{$point}, $case->{role}) >= 0,
 			"$name: the statement reached $point")
 		  if $want;
