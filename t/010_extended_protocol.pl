@@ -26,6 +26,14 @@
 # Controls: one case runs with usermap.redact = off and its secret must be
 # found at every point (but the audit trail); README.md's admitted limit
 # for Bind without Execute is asserted as README.md states it.
+#
+# Leaks found here and not yet fixed are TODO tests, each with its reason:
+# Bind and Sync without Execute (the raw text stays while idle); a SELECT
+# and a COMMENT holding a user-mapping statement in a string constant,
+# whose text Bind and Execute publish raw again with no usermap hook
+# running after (pg_stat_activity; current_query() with track_activities
+# off); and pg_stat_statements, which is handed such a COMMENT unmasked
+# (through the simple protocol too).
 
 use strict;
 use warnings;
@@ -380,7 +388,6 @@ $c->parse('',
 $c->bind('', '');
 $c->flush;
 $c->read_until('2', 'E');
-my $bind_wait = $c->{pid};
 $r = snap($case, $c, 'after Bind, before Execute (admitted)', 'active');
 $case->{snaps}[-1][3] = 'admitted';
 like($r, qr/\Q$case->{secrets}[0]\E/,
