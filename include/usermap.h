@@ -392,7 +392,7 @@ extern char *usermap_redact_every_value(const char *text);
  */
 
 extern void usermap_hygiene_install_hooks(void);
-extern void usermap_hygiene_abort_xact(void);
+extern void usermap_hygiene_end_xact(bool abort);
 
 /*
  * The statement the masking hook is passing down the chain masked, with

@@ -86,6 +86,23 @@ typedef uint64 usermap_query_id;
 #endif
 
 /*
+ * 18: ExecutorRun() and its hook lost the execute_once argument, when the
+ * executor stopped supporting plans run only once.  The parameter list and
+ * the call of the next hook, for the hygiene hook (hygiene.c).
+ */
+#if PG_VERSION_NUM >= 180000
+#define USERMAP_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count
+#define usermap_call_executor_run(fn) (fn) (queryDesc, direction, count)
+#else
+#define USERMAP_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count, \
+	bool execute_once
+#define usermap_call_executor_run(fn) \
+	(fn) (queryDesc, direction, count, execute_once)
+#endif
+
+/*
  * 18: "Add GUC option to log lock acquisition failures" (6d376c3b0) added
  * LockAcquireExtended()'s logLockFailure argument.  usermap never asks for
  * a conditional lock, so there is no failure to log.

@@ -43,6 +43,7 @@
 #include <ctype.h>
 
 #include "access/xact.h"
+#include "executor/executor.h"
 #include "common/keywords.h"
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
@@ -62,6 +63,8 @@
 static emit_log_hook_type prev_emit_log_hook = NULL;
 static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static ExecutorStart_hook_type prev_ExecutorStart_hook = NULL;
+static ExecutorRun_hook_type prev_ExecutorRun_hook = NULL;
 
 /* The hook chain below the masking hook, once it is installed. */
 static ProcessUtility_hook_type below_masking_hook = NULL;
@@ -78,6 +81,19 @@ static int	activity_checked_changecount;
 
 /* The masked query text we last published there, in TopMemoryContext. */
 static char *published_activity = NULL;
+
+/*
+ * The client's query string (debug_query_string) as last found to hold
+ * nothing to mask, by parse analysis of one of its statements or after the
+ * extended protocol published it again; NULL if none.  While
+ * debug_query_string still points at it, pg_stat_activity shows that same
+ * text, and the hooks below need not look at it again.  Query strings do
+ * not change while they are in use, and every new one is analysed (or
+ * checked, mask_republished_text) before it is relied on here; it is
+ * forgotten at the end of every transaction, and the log hook and the
+ * abort callback never use it.
+ */
+static const char *clean_client_text = NULL;
 
 /* Has this backend said that a later library sees unmasked text? */
 static bool warned_not_outermost = false;
@@ -722,6 +738,8 @@ static void
 usermap_post_parse_analyze(ParseState *pstate, Query *query,
 						   JumbleState *jstate)
 {
+	bool		needed;
+
 	if (prev_post_parse_analyze_hook)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
 
@@ -731,8 +749,12 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 	if (!usermap_redact_enabled)
 		return;
 
-	if (pstate->p_sourcetext != NULL &&
-		usermap_redact_needed(pstate->p_sourcetext))
+	needed = (pstate->p_sourcetext != NULL &&
+			  usermap_redact_needed(pstate->p_sourcetext));
+	if (pstate->p_sourcetext == debug_query_string)
+		clean_client_text = needed ? NULL : debug_query_string;
+
+	if (needed)
 		mask_analyzed_statement(pstate, query);
 	else if (pstate->p_sourcetext == debug_query_string)
 	{
@@ -745,6 +767,66 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 	else
 		mask_activity(false);
 }
+
+/*
+ * The extended protocol's Bind (and Execute) published the text of a
+ * prepared statement again, raw, and pointed debug_query_string at it,
+ * with no parse analysis since: mask both, and note the text clean if it
+ * was.
+ */
+static void
+mask_republished_text(void)
+{
+	mask_activity(false);
+	mask_debug_query_string();
+	if (debug_query_string != NULL && debug_query_string != masked_debug_query)
+		clean_client_text = debug_query_string;
+}
+
+/*
+ * Is there anything the hooks that run at execution must look at?  Not
+ * while the client's query string is the one found clean.
+ */
+static inline bool
+client_text_unchecked(void)
+{
+	return clean_client_text == NULL || debug_query_string != clean_client_text;
+}
+
+/*
+ * ExecutorStart_hook: a plannable statement starts, at Execute, or at Bind
+ * for a SELECT (PortalStart).  Through the extended protocol this is the
+ * first point after Bind republished a raw text at which usermap runs: a
+ * SELECT whose string constant quotes a user-mapping statement.
+ */
+static void
+usermap_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	if (usermap_redact_enabled && client_text_unchecked())
+		mask_republished_text();
+
+	if (prev_ExecutorStart_hook)
+		prev_ExecutorStart_hook(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+/*
+ * ExecutorRun_hook: each Execute of a plannable statement.  Execute
+ * publishes the portal's text again, raw, before it runs it, also when it
+ * resumes a suspended portal.
+ */
+static void
+usermap_ExecutorRun(USERMAP_EXECUTOR_RUN_PARAMS)
+{
+	if (usermap_redact_enabled && client_text_unchecked())
+		mask_republished_text();
+
+	if (prev_ExecutorRun_hook)
+		usermap_call_executor_run(prev_ExecutorRun_hook);
+	else
+		usermap_call_executor_run(standard_ExecutorRun);
+}
+
 
 /*
  * The text of "queryString" with the statement "pstmt" points into masked,
@@ -847,10 +929,11 @@ pass_down_masked(PlannedStmt *pstmt, const char *queryString,
 	 * The extended protocol's Bind published the statement's text again and
 	 * pointed debug_query_string at it, with no parse analysis since.
 	 */
-	mask_activity(false);
-	mask_debug_query_string();
+	if (client_text_unchecked())
+		mask_republished_text();
 
-	if (queryString != NULL && usermap_redact_needed(queryString))
+	if (queryString != NULL && queryString != clean_client_text &&
+		usermap_redact_needed(queryString))
 	{
 		PlannedStmt *masked_pstmt;
 		const char *masked = mask_statement_text(queryString, pstmt,
@@ -884,7 +967,7 @@ pass_down_masked(PlannedStmt *pstmt, const char *queryString,
 	 * hook outside this one and saw the text unmasked.
 	 */
 	if (ProcessUtility_hook != usermap_masking_ProcessUtility &&
-		!warned_not_outermost)
+		!warned_not_outermost && statement_may_hold_secret(pstmt->utilityStmt))
 	{
 		warned_not_outermost = true;
 		ereport(LOG,
@@ -898,8 +981,11 @@ pass_down_masked(PlannedStmt *pstmt, const char *queryString,
 
 /*
  * The masking ProcessUtility hook, outermost of all: hand the libraries
- * below it the masked text of a statement that holds a secret.  Every
- * other statement costs a node-tag test.
+ * below it the masked text of a statement that holds a secret, whether as
+ * a user-mapping statement's option, in a DO block, or quoted in a string
+ * constant of any other statement (COMMENT ... IS '...').  A statement of
+ * the client's query string that parse analysis found clean costs two
+ * comparisons.
  */
 static void
 usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -909,7 +995,9 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							   QueryEnvironment *queryEnv,
 							   DestReceiver *dest, QueryCompletion *qc)
 {
-	if (usermap_redact_enabled && statement_may_hold_secret(pstmt->utilityStmt))
+	if (usermap_redact_enabled &&
+		(statement_may_hold_secret(pstmt->utilityStmt) ||
+		 queryString != clean_client_text || client_text_unchecked()))
 		pass_down_masked(pstmt, queryString, readOnlyTree, context, params,
 						 queryEnv, dest, qc);
 	else
@@ -936,25 +1024,30 @@ usermap_install_masking_hook(void)
 }
 
 /*
- * A statement that failed before parse analysis (a syntax error) left its
- * raw text published.  The log hook sees the error too, but only if
- * log_min_messages lets it through.  Called by usermap.c's transaction
- * callback when a transaction aborts, and by the subtransaction callback
- * below.
+ * The end of a transaction, from usermap.c's transaction callback.
+ *
+ * On abort: a statement that failed before parse analysis (a syntax error)
+ * left its raw text published.  The log hook sees the error too, but only
+ * if log_min_messages lets it through.
+ *
+ * On commit: the extended protocol's Bind published a raw text, and Sync
+ * ended the transaction without an Execute (or the statement ran no hook
+ * of usermap's); the session would show it while idle.
  */
 void
-usermap_hygiene_abort_xact(void)
+usermap_hygiene_end_xact(bool abort)
 {
-	if (usermap_redact_enabled)
+	if (usermap_redact_enabled && (abort || client_text_unchecked()))
 		mask_activity(false);
+	clean_client_text = NULL;
 }
 
 static void
 usermap_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		usermap_hygiene_abort_xact();
+	if (event == SUBXACT_EVENT_ABORT_SUB && usermap_redact_enabled)
+		mask_activity(false);
 }
 
 /*
@@ -968,6 +1061,12 @@ usermap_hygiene_install_hooks(void)
 
 	prev_post_parse_analyze_hook = post_parse_analyze_hook;
 	post_parse_analyze_hook = usermap_post_parse_analyze;
+
+	prev_ExecutorStart_hook = ExecutorStart_hook;
+	ExecutorStart_hook = usermap_ExecutorStart;
+
+	prev_ExecutorRun_hook = ExecutorRun_hook;
+	ExecutorRun_hook = usermap_ExecutorRun;
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = usermap_install_masking_hook;

@@ -147,9 +147,8 @@ usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 /*
  * The one transaction callback, so that a transaction pays for one call:
- * forget the secret option names replaced during it (secrets.c), and on
- * abort mask the text of a statement that failed before parse analysis
- * (hygiene.c).
+ * forget the secret option names replaced during it (secrets.c), and mask
+ * a published text nothing masked yet (hygiene.c).
  */
 static void
 usermap_xact_callback(XactEvent event, void *arg)
@@ -157,11 +156,12 @@ usermap_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_ABORT:
-			if (usermap_preloaded)
-				usermap_hygiene_abort_xact();
-			/* FALLTHROUGH */
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PREPARE:
+			if (usermap_preloaded)
+				usermap_hygiene_end_xact(event == XACT_EVENT_ABORT);
+			usermap_secrets_end_xact();
+			break;
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			usermap_secrets_end_xact();
