@@ -194,6 +194,51 @@ foreach my $format ('plain', 'custom')
 		"$format: changes after the restore are recorded");
 }
 
+# A data-only restore with --disable-triggers (the only restore where that
+# option does anything): the schema's CREATE USER MAPPING statements have
+# already given each mapping a fresh row, and the dumped rows arrive
+# beside them, unattached, with the trigger off.  Each mapping is then
+# described by its own fresh row, by OIDs and names; verify() reports the
+# dumped rows as orphaned, and repair would delete them.  The way back is
+# to load mapping_meta's data again with the trigger on, which replaces
+# each fresh row with the dumped history; repair then removes the copies
+# that came in with the trigger off.
+$node->safe_psql('postgres', 'CREATE DATABASE restored_data_only');
+$node->command_ok(
+	[
+		'pg_restore', '--exit-on-error', '--section=pre-data',
+		'-d', $node->connstr('restored_data_only'), "$tempdir/source.custom"
+	],
+	'data-only: the schema first');
+$node->command_ok(
+	[
+		'pg_restore', '--exit-on-error', '--data-only', '--disable-triggers',
+		'-d', $node->connstr('restored_data_only'), "$tempdir/source.custom"
+	],
+	'data-only: then the data, with --disable-triggers');
+is( $node->safe_psql(
+		'restored_data_only', q{
+	SELECT string_agg(DISTINCT problem, ',') || ' ' || count(*) FROM usermap.verify()}),
+	'orphaned metadata 6',
+	'data-only with --disable-triggers: the dumped rows are orphaned (their mappings have rows of their own)');
+$node->command_ok(
+	[
+		'pg_restore', '--exit-on-error', '--data-only', '--schema=usermap',
+		'--table=mapping_meta', '-d', $node->connstr('restored_data_only'),
+		"$tempdir/source.custom"
+	],
+	'data-only: mapping_meta loaded again, trigger on');
+is( $node->safe_psql(
+		'restored_data_only', q{
+	SELECT string_agg(DISTINCT problem || ' ' || repaired, ',') || ' ' || count(*)
+	  FROM usermap.verify(repair => true)}),
+	'orphaned metadata true 6',
+	'data-only: repair removes the copies loaded with the trigger off');
+is($node->safe_psql('restored_data_only', $meta_q), $meta,
+	'data-only: and every mapping has its dumped history');
+is($node->safe_psql('restored_data_only', 'SELECT count(*) FROM usermap.verify()'),
+	'0', 'data-only: no drift left');
+
 # A fresh cluster where zed and amy trade OIDs.  What the source knows:
 my ($zed_role, $amy_role) = split /\|/, $node->safe_psql('postgres',
 	q{SELECT 'zed'::regrole::oid || '|' || 'amy'::regrole::oid});
