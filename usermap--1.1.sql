@@ -299,9 +299,12 @@ END;
 -- Drift between pg_user_mapping and mapping_meta:
 --   missing metadata    a mapping no row describes
 --   detached metadata   a mapping described only by a row recorded under
---                       its names but other OIDs (pg_upgrade, a restore
---                       without triggers); repair re-attaches the row
---   orphaned metadata   a row that describes no live mapping
+--                       its names but other OIDs (pg_upgrade); repair
+--                       re-attaches the row
+--   orphaned metadata   a row that describes no live mapping (none has its
+--                       OIDs, and none has its names but one that has a
+--                       row of its own, as after a data-only restore with
+--                       triggers disabled)
 --   stale names         a row attached by OIDs whose names are outdated
 --
 CREATE VIEW @extschema@.drift AS

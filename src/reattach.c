@@ -23,6 +23,16 @@
  * or role was renamed since, usermap.verify(repair => true) refreshes them
  * (run it before taking a dump).
  *
+ * A dump of a database at usermap 1.0 restored into 1.1: pg_dump writes
+ * CREATE EXTENSION without a version, so the restore makes 1.1's objects
+ * and loads 1.0's rows into them.  1.0 wrote the public mapping's user as
+ * PUBLIC, which a role may be called too; 1.1 writes public.  The
+ * metadata row is re-keyed by its umuser here like any row, and its audit
+ * rows are re-keyed the way ALTER EXTENSION UPDATE re-keys them (see
+ * rekey_1_0_audit_rows).  That relies on pg_dump's order: the audit
+ * trail's data comes before the metadata's (names in order), as psql and a
+ * serial pg_restore load them.
+ *
  * Portions Copyright (c) 2026, usermap developers
  *
  * src/reattach.c
@@ -34,12 +44,16 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -47,6 +61,12 @@
 #include "usermap.h"
 
 PG_FUNCTION_INFO_V1(usermap_mapping_meta_reattach);
+
+/* How usermap 1.0 spelt the public mapping's user */
+#define USERMAP_1_0_PUBLIC_USER_NAME "PUBLIC"
+
+/* The transaction whose 1.0 rows of dropped mappings were dealt with */
+static TransactionId dropped_1_0_rows_done = InvalidTransactionId;
 
 /*
  * OID of the live mapping on server "server_name" of "user_name" (the
@@ -104,6 +124,120 @@ delete_meta_row(const UsermapTables *tables, Oid umid)
 }
 
 /*
+ * Run "sql" on the audit trail with the server name and the umid as $1
+ * and $2 (a statement may use neither).  Returns the number of rows an
+ * UPDATE changed, or the bigint a SELECT returned.
+ */
+static uint64
+run_on_audit_log(const char *sql, int expected, const char *server_name,
+				 Oid umid)
+{
+	Oid			argtypes[2] = {TEXTOID, OIDOID};
+	Datum		args[2];
+	bool		isnull;
+	int			ret;
+
+	args[0] = CStringGetTextDatum(server_name);
+	args[1] = ObjectIdGetDatum(umid);
+	ret = SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0);
+	if (ret != expected)
+		elog(ERROR, "re-keying usermap 1.0's audit rows failed: %s",
+			 SPI_result_code_string(ret));
+	if (ret == SPI_OK_SELECT)
+		return (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc,
+													1, &isnull));
+	return SPI_processed;
+}
+
+/* Rows "a" that say PUBLIC under the server and umid of a DROP row */
+#define DROPPED_1_0_ROWS \
+	" WHERE a.user_name OPERATOR(pg_catalog.=) 'PUBLIC'" \
+	"   AND EXISTS (SELECT 1 FROM ONLY %s d" \
+	"                WHERE d.action OPERATOR(pg_catalog.=) 'DROP'" \
+	"                  AND d.user_name OPERATOR(pg_catalog.=) 'PUBLIC'" \
+	"                  AND d.server_name OPERATOR(pg_catalog.=) a.server_name" \
+	"                  AND d.umid OPERATOR(pg_catalog.=) a.umid)"
+
+/*
+ * The metadata row of the public mapping on "server_name", whose OID was
+ * "old_umid" where it was dumped, has arrived from usermap 1.0: re-key the
+ * restored audit rows the way usermap--1.0--1.1.sql does.
+ *
+ * The mapping's own rows (PUBLIC, that server, that umid) become public.
+ * Rows under an umid that here is a live mapping of a role are left: they
+ * may be the ones this restore's CREATE USER MAPPING wrote for a role
+ * named "PUBLIC" (1.1 spells only that role PUBLIC), and are counted in a
+ * WARNING if any are left.  Then, once per transaction, the rows of
+ * mappings dropped before the dump (a DROP row under the same server and
+ * umid says so): public's if no role named "PUBLIC" exists, else they
+ * cannot be told apart, are left as they are and counted, as by the
+ * update.  Rows written by 1.1 are never touched: they name the public
+ * mapping public.
+ *
+ * Through SPI, as the update script does it: the audit trail has no
+ * trigger or rule (usermap_tables_find refuses one), and the statements
+ * pin every operator.
+ */
+static void
+rekey_1_0_audit_rows(const UsermapTables *tables, const char *server_name,
+					 Oid old_umid)
+{
+	const char *audit;
+	uint64		left;
+
+	audit = quote_qualified_identifier(get_namespace_name(get_rel_namespace(tables->audit)),
+									   get_rel_name(tables->audit));
+	SPI_connect();
+
+	run_on_audit_log(psprintf("UPDATE ONLY %s a SET user_name = 'public'"
+							  " WHERE a.user_name OPERATOR(pg_catalog.=) 'PUBLIC'"
+							  "   AND a.server_name OPERATOR(pg_catalog.=) $1"
+							  "   AND a.umid OPERATOR(pg_catalog.=) $2"
+							  "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_user_mapping m"
+							  "                    WHERE m.oid OPERATOR(pg_catalog.=) a.umid"
+							  "                      AND m.umuser OPERATOR(pg_catalog.<>) 0::pg_catalog.oid)",
+							  audit),
+					 SPI_OK_UPDATE, server_name, old_umid);
+	left = run_on_audit_log(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s a"
+									 " WHERE a.user_name OPERATOR(pg_catalog.=) 'PUBLIC'"
+									 "   AND a.server_name OPERATOR(pg_catalog.=) $1"
+									 "   AND a.umid OPERATOR(pg_catalog.=) $2",
+									 audit),
+							SPI_OK_SELECT, server_name, old_umid);
+	if (left > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg_plural("%llu audit row of the public mapping on server %s names \"PUBLIC\" and was left as it is",
+							   "%llu audit rows of the public mapping on server %s name \"PUBLIC\" and were left as they are",
+							   left, (unsigned long long) left,
+							   quote_identifier(server_name)),
+				 errdetail("usermap 1.0 wrote the public mapping as PUBLIC, and a mapping of a role restored here has the OID the public mapping had in the dumped database."),
+				 errhint("The public mapping is now written as public; check those rows by hand.")));
+
+	if (dropped_1_0_rows_done != GetTopTransactionId())
+	{
+		dropped_1_0_rows_done = GetTopTransactionId();
+		if (!OidIsValid(get_role_oid(USERMAP_1_0_PUBLIC_USER_NAME, true)))
+			run_on_audit_log(psprintf("UPDATE ONLY %s a SET user_name = 'public'" DROPPED_1_0_ROWS,
+									  audit, audit),
+							 SPI_OK_UPDATE, server_name, old_umid);
+		else if ((left = run_on_audit_log(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s a" DROPPED_1_0_ROWS,
+												   audit, audit),
+										  SPI_OK_SELECT, server_name, old_umid)) > 0)
+			ereport(WARNING,
+					(errcode(ERRCODE_WARNING),
+					 errmsg_plural("%llu audit row of dropped mappings names \"PUBLIC\" and was left as it is",
+								   "%llu audit rows of dropped mappings name \"PUBLIC\" and were left as they are",
+								   left, (unsigned long long) left),
+					 errdetail("usermap 1.0 wrote the public mapping as PUBLIC, and a role named \"PUBLIC\" exists."),
+					 errhint("The public mapping is now written as public; check those rows by hand.")));
+	}
+
+	SPI_finish();
+}
+
+/*
  * The trigger.  Only ever attached to the extension's own mapping_meta
  * (its EXECUTE privilege is revoked from PUBLIC); it checks that all the
  * same, since it deletes rows.
@@ -146,6 +280,11 @@ usermap_mapping_meta_reattach(PG_FUNCTION_ARGS)
 	server_name = TextDatumGetCString(heap_getattr(row, META_SERVER_NAME, tupdesc, &isnull));
 	user_name = TextDatumGetCString(heap_getattr(row, META_USER_NAME, tupdesc, &isnull));
 	public_flag = DatumGetObjectId(heap_getattr(row, META_UMUSER, tupdesc, &isnull)) == ACL_ID_PUBLIC;
+
+	/* only 1.0 wrote the public mapping (umuser 0) as PUBLIC */
+	if (public_flag && strcmp(user_name, USERMAP_1_0_PUBLIC_USER_NAME) == 0)
+		rekey_1_0_audit_rows(&tables, server_name,
+							 DatumGetObjectId(heap_getattr(row, META_UMID, tupdesc, &isnull)));
 	target = find_named_mapping(server_name, user_name, public_flag,
 								&umuser, &umserver);
 
@@ -166,7 +305,7 @@ usermap_mapping_meta_reattach(PG_FUNCTION_ARGS)
 	values[0] = ObjectIdGetDatum(target);
 	values[1] = ObjectIdGetDatum(umuser);
 	values[2] = ObjectIdGetDatum(umserver);
-	/* 1.0 spelt the public mapping PUBLIC */
+	/* 1.0 spelt the public mapping PUBLIC: the name follows umuser */
 	values[3] = CStringGetTextDatum(usermap_mapping_user_name(umuser));
 	row = heap_modify_tuple_by_cols(row, tupdesc, 4, columns, values, nulls);
 

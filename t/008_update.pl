@@ -7,6 +7,12 @@
 # the public mapping as PUBLIC, which a role may also be called; 1.1
 # writes it as public, as pg_user_mappings does.
 #
+# A pg_dump of the 1.0 database restored into a 1.1 server (pg_dump names
+# no extension version, so 1.1's objects are made and 1.0's rows loaded)
+# ends up exactly as the update does: history kept, the public mapping
+# re-keyed to public in the metadata and the audit trail, a role named
+# "PUBLIC" left as it is, the rows that cannot be told apart counted.
+#
 # Only the 1.1 library exists here, and it records nothing into 1.0
 # objects, so the 1.0 history is written as 1.0 wrote it, by SQL with
 # triggers off (session_replication_role = replica), from mappings made
@@ -62,6 +68,72 @@ $node->safe_psql(
 		session_role, "current_role", statement, umid, transaction_id)
 	VALUES ('2024-01-01', 'DROP', 'um_gone', 'PUBLIC', 'dba', 'dba', 'DROP ...', 1, '1');
 });
+
+# A dump of the 1.0 database, restored into a new database of this 1.1
+# server: pg_dump writes CREATE EXTENSION without a version, so the restore
+# makes 1.1's objects and then loads 1.0's rows into them.  The
+# re-attachment trigger sees that the metadata is 1.0's (only 1.0 wrote the
+# public mapping, umuser 0, as PUBLIC) and re-keys it and its audit rows as
+# ALTER EXTENSION UPDATE does; the comparison with the updated database
+# itself comes after the update, below.
+my $tempdir = PostgreSQL::Test::Utils::tempdir;
+my $max_id = $node->safe_psql('updated', 'SELECT max(id) FROM usermap.audit_log');
+my $restored_trail_q = qq{
+	SELECT string_agg(format('%s|%s|%s|%s', action, server_name, user_name, logged_at), E'\n' ORDER BY id)
+	  FROM usermap.audit_log WHERE id <= $max_id};
+my $restored_meta_q = q{
+	SELECT string_agg(format('%s|%s|%s|%s|%s', server_name, user_name, umuser = 0, created_at,
+							 secret_changed_at), E'\n' ORDER BY user_name COLLATE "C")
+	  FROM usermap.mapping_meta};
+my %restore_warnings;
+foreach my $format ('plain', 'custom')
+{
+	my $file = "$tempdir/updated.$format";
+	my $db = "restored_1_0_$format";
+	$node->command_ok(
+		[ 'pg_dump', '--format', $format, '--file', $file, '--dbname', $node->connstr('updated') ],
+		"pg_dump of the 1.0 database ($format)");
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	my ($stdout, $stderr);
+	IPC::Run::run(
+		$format eq 'plain'
+		? [ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr($db), '-f', $file ]
+		# pg_restore shows the server's warnings only with --verbose
+		: [ 'pg_restore', '--exit-on-error', '--verbose', '-d', $node->connstr($db), $file ],
+		'>', \$stdout, '2>', \$stderr);
+	is($?, 0, "$format: the 1.0 dump restores into the 1.1 server");
+	$restore_warnings{$format} = $stderr;
+	is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'usermap'}),
+		'1.1', "$format: as 1.1");
+}
+
+# The re-keying of the audit rows happens when the metadata arrives, so it
+# needs the trail loaded first: pg_dump orders the data by table name.
+my $plain_dump = slurp_file("$tempdir/updated.plain");
+ok( index($plain_dump, 'COPY usermap.audit_log ') >= 0
+	  && index($plain_dump, 'COPY usermap.audit_log ') < index($plain_dump, 'COPY usermap.mapping_meta '),
+	'the dump loads the audit trail before the metadata');
+
+# Where no role is named "PUBLIC", 1.0's rows of dropped mappings that say
+# PUBLIC can only be the public mapping's, and the restore re-keys them,
+# as the update would.  (The role's own mapping cannot be restored then,
+# so this restore goes on past that error.)
+$node->safe_psql('postgres', 'ALTER ROLE "PUBLIC" RENAME TO regress_um_was_public');
+$node->safe_psql('postgres', 'CREATE DATABASE restored_1_0_no_role');
+my ($no_role_out, $no_role_err);
+IPC::Run::run(
+	[ 'psql', '-X', '-q', '-d', $node->connstr('restored_1_0_no_role'), '-f', "$tempdir/updated.plain" ],
+	'>', \$no_role_out, '2>', \$no_role_err);
+$node->safe_psql('postgres', 'ALTER ROLE regress_um_was_public RENAME TO "PUBLIC"');
+like($no_role_err, qr/role "PUBLIC" does not exist/, 'without the role, its mapping is not restored');
+is( $node->safe_psql('restored_1_0_no_role', $restored_trail_q),
+	join("\n",
+		'CREATE|um_srv|public|2025-01-01 00:00:00+00',
+		'CREATE|um_srv|PUBLIC|2025-01-01 00:00:00+00',
+		'CREATE|um_srv|regress_um_alice|2025-01-01 00:00:00+00',
+		'DROP|um_gone|public|2024-01-01 00:00:00+00'),
+	'no role "PUBLIC": the dropped mapping\'s row is the public mapping\'s; the role\'s CREATE row (not dropped, not under the public mapping\'s umid) stays PUBLIC');
+unlike($no_role_err, qr/left as (it is|they are)/, 'and nothing is left ambiguous');
 
 # The 1.1 library refuses to record into 1.0 objects, and says what to do.
 my ($ret, $out, $err) = $node->psql('updated',
@@ -136,6 +208,42 @@ is( $node->safe_psql(
 	  FROM usermap.mappings}),
 	'PUBLIC true, public true, regress_um_alice true',
 	'the views show the kept history');
+
+# The 1.0 dumps, restored, hold what the update made of the same rows.
+my $updated_trail = $node->safe_psql('updated', $restored_trail_q);
+is( $updated_trail,
+	join("\n",
+		'CREATE|um_srv|public|2025-01-01 00:00:00+00',
+		'CREATE|um_srv|PUBLIC|2025-01-01 00:00:00+00',
+		'CREATE|um_srv|regress_um_alice|2025-01-01 00:00:00+00',
+		'DROP|um_gone|PUBLIC|2024-01-01 00:00:00+00'),
+	'the updated trail, to compare the restores with');
+my $updated_meta = $node->safe_psql('updated', $restored_meta_q);
+foreach my $format ('plain', 'custom')
+{
+	my $db = "restored_1_0_$format";
+	is($node->safe_psql($db, $restored_trail_q), $updated_trail,
+		"$format: the restored 1.0 trail is re-keyed as the update re-keyed it: public for the public mapping, PUBLIC for the role");
+	is($node->safe_psql($db, $restored_meta_q), $updated_meta,
+		"$format: and so is the metadata, with 1.0's times");
+	like($restore_warnings{$format},
+		qr/WARNING:  1 audit row of dropped mappings names "PUBLIC" and was left as it is/,
+		"$format: the row that cannot be told apart is left, and counted in a WARNING, as by the update");
+	is($node->safe_psql($db, 'SELECT count(*) FROM usermap.verify()'),
+		'0', "$format: no drift after the restore");
+	is( $node->safe_psql(
+			$db, q{
+		SELECT string_agg(format('%s|%s', user_name, created_at), ',' ORDER BY user_name COLLATE "C")
+		  FROM usermap.mappings}),
+		'PUBLIC|2025-01-01 00:00:00+00,public|2025-01-01 00:00:00+00,regress_um_alice|2025-01-01 00:00:00+00',
+		"$format: every mapping shows its 1.0 history");
+	is( $node->safe_psql(
+			$db, qq{
+		SELECT string_agg(action || ' ' || user_name, ', ' ORDER BY user_name COLLATE "C")
+		  FROM usermap.audit_log WHERE id > $max_id}),
+		'CREATE PUBLIC, CREATE public, CREATE regress_um_alice',
+		"$format: the restore's own rows, written by 1.1, are left alone");
+}
 
 # And it records again.
 $node->safe_psql('updated',
