@@ -83,17 +83,19 @@ static int	activity_checked_changecount;
 static char *published_activity = NULL;
 
 /*
- * The client's query string (debug_query_string) as last found to hold
- * nothing to mask, by parse analysis of one of its statements or after the
- * extended protocol published it again; NULL if none.  While
- * debug_query_string still points at it, pg_stat_activity shows that same
- * text, and the hooks below need not look at it again.  Query strings do
- * not change while they are in use, and every new one is analysed (or
- * checked, mask_republished_text) before it is relied on here; it is
- * forgotten at the end of every transaction, and the log hook and the
- * abort callback never use it.
+ * What debug_query_string pointed at when the client's query string and
+ * its pg_stat_activity entry were last found to hold nothing to mask, or
+ * were masked: by parse analysis of one of its statements, or after the
+ * extended protocol published it again (handle_published_text); NULL if
+ * none.  While debug_query_string still points at it, pg_stat_activity
+ * shows that same text, and the hooks that run at execution need not look
+ * at either again.  Query strings do not change while they are in use,
+ * and every new one is analysed (or checked) before it is relied on here;
+ * it is forgotten at the end of every transaction and when the masked copy
+ * it may point at is freed, and the log hook and the abort callback never
+ * use it.
  */
-static const char *clean_client_text = NULL;
+static const char *handled_client_text = NULL;
 
 /* Has this backend said that a later library sees unmasked text? */
 static bool warned_not_outermost = false;
@@ -139,7 +141,11 @@ mask_debug_query_string(void)
 		return;
 
 	if (masked_debug_query != NULL)
+	{
+		if (handled_client_text == masked_debug_query)
+			handled_client_text = NULL;
 		pfree(masked_debug_query);
+	}
 	masked_debug_query = MemoryContextStrdup(TopMemoryContext, redacted);
 	unmasked_debug_query = debug_query_string;
 	pfree(redacted);
@@ -705,6 +711,21 @@ note_activity_clean(void)
 }
 
 /*
+ * Mask the text published in pg_stat_activity and debug_query_string, and
+ * note that they hold nothing more to mask.  After parse analysis found a
+ * text that may hold a secret, and where the extended protocol's Bind (and
+ * Execute) published the text of a prepared statement again, raw, and
+ * pointed debug_query_string at it, with no parse analysis since.
+ */
+static void
+handle_published_text(void)
+{
+	mask_activity(false);
+	mask_debug_query_string();
+	handled_client_text = debug_query_string;
+}
+
+/*
  * The post-parse-analysis work for a statement whose query string may
  * hold a secret.
  */
@@ -714,18 +735,17 @@ mask_analyzed_statement(ParseState *pstate, Query *query)
 	if (query->utilityStmt != NULL)
 		remember_parsed_statement(pstate, query);
 
-	mask_activity(false);
-
-	/*
-	 * Whatever the statement, its query string may hold another that has a
-	 * secret: mask debug_query_string now, under the settings it was lexed
-	 * under, for current_query() and the STATEMENT of a log line.  With
-	 * track_activities off, mask_activity() did not.
-	 */
 	if (query->utilityStmt != NULL && query->queryId != 0 &&
 		statement_may_hold_secret(query->utilityStmt))
 		mask_query_id(pstate, query);
-	mask_debug_query_string();
+
+	/*
+	 * Whatever the statement, its query string may hold another that has a
+	 * secret: mask pg_stat_activity, and debug_query_string, under the
+	 * settings it was lexed under, for current_query() and the STATEMENT of
+	 * a log line.  With track_activities off, only the latter.
+	 */
+	handle_published_text();
 }
 
 /*
@@ -751,8 +771,8 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 
 	needed = (pstate->p_sourcetext != NULL &&
 			  usermap_redact_needed(pstate->p_sourcetext));
-	if (pstate->p_sourcetext == debug_query_string)
-		clean_client_text = needed ? NULL : debug_query_string;
+	if (pstate->p_sourcetext == debug_query_string && !needed)
+		handled_client_text = debug_query_string;
 
 	if (needed)
 		mask_analyzed_statement(pstate, query);
@@ -768,20 +788,6 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 		mask_activity(false);
 }
 
-/*
- * The extended protocol's Bind (and Execute) published the text of a
- * prepared statement again, raw, and pointed debug_query_string at it,
- * with no parse analysis since: mask both, and note the text clean if it
- * was.
- */
-static void
-mask_republished_text(void)
-{
-	mask_activity(false);
-	mask_debug_query_string();
-	if (debug_query_string != NULL && debug_query_string != masked_debug_query)
-		clean_client_text = debug_query_string;
-}
 
 /*
  * Is there anything the hooks that run at execution must look at?  Not
@@ -790,7 +796,7 @@ mask_republished_text(void)
 static inline bool
 client_text_unchecked(void)
 {
-	return clean_client_text == NULL || debug_query_string != clean_client_text;
+	return handled_client_text == NULL || debug_query_string != handled_client_text;
 }
 
 /*
@@ -803,7 +809,7 @@ static void
 usermap_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	if (usermap_redact_enabled && client_text_unchecked())
-		mask_republished_text();
+		handle_published_text();
 
 	if (prev_ExecutorStart_hook)
 		prev_ExecutorStart_hook(queryDesc, eflags);
@@ -819,7 +825,7 @@ static void
 usermap_ExecutorRun(USERMAP_EXECUTOR_RUN_PARAMS)
 {
 	if (usermap_redact_enabled && client_text_unchecked())
-		mask_republished_text();
+		handle_published_text();
 
 	if (prev_ExecutorRun_hook)
 		usermap_call_executor_run(prev_ExecutorRun_hook);
@@ -930,9 +936,9 @@ pass_down_masked(PlannedStmt *pstmt, const char *queryString,
 	 * pointed debug_query_string at it, with no parse analysis since.
 	 */
 	if (client_text_unchecked())
-		mask_republished_text();
+		handle_published_text();
 
-	if (queryString != NULL && queryString != clean_client_text &&
+	if (queryString != NULL && queryString != handled_client_text &&
 		usermap_redact_needed(queryString))
 	{
 		PlannedStmt *masked_pstmt;
@@ -997,7 +1003,7 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	if (usermap_redact_enabled &&
 		(statement_may_hold_secret(pstmt->utilityStmt) ||
-		 queryString != clean_client_text || client_text_unchecked()))
+		 queryString != handled_client_text || client_text_unchecked()))
 		pass_down_masked(pstmt, queryString, readOnlyTree, context, params,
 						 queryEnv, dest, qc);
 	else
@@ -1039,7 +1045,7 @@ usermap_hygiene_end_xact(bool abort)
 {
 	if (usermap_redact_enabled && (abort || client_text_unchecked()))
 		mask_activity(false);
-	clean_client_text = NULL;
+	handled_client_text = NULL;
 }
 
 static void
