@@ -15,27 +15,15 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
+
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use UsermapHygiene;
 
-my $node = PostgreSQL::Test::Cluster->new('main');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'usermap,pg_stat_statements,pgaudit'
-logging_collector = on
-log_destination = 'stderr,csvlog,jsonlog'
-log_directory = 'log'
-log_statement = 'all'
-log_min_duration_statement = 0
-log_min_error_statement = error
-pgaudit.log = 'ddl, role'
-pg_stat_statements.track = 'all'
-pg_stat_statements.track_utility = on
-compute_query_id = on
-});
-$node->start;
+my ($node) = UsermapHygiene::start_node();
 
 $node->safe_psql(
 	'postgres', q{

@@ -76,9 +76,13 @@ use strict;
 use warnings;
 
 use MIME::Base64 qw(encode_base64);
+use FindBin;
+use lib $FindBin::RealBin;
+
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use UsermapHygiene;
 use Time::HiRes qw(time);
 
 my $started  = time;
@@ -89,24 +93,8 @@ my $ncontrol = $ENV{UM_PROBE_CONTROL_COUNT} // 50;
 my $sample_rate = $ENV{UM_PROBE_SAMPLE} // 0.3;
 diag("adversarial probe: UM_PROBE_SEED=$seed UM_PROBE_COUNT=$count");
 
-my $node = PostgreSQL::Test::Cluster->new('main');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'usermap,pg_stat_statements,pgaudit'
-logging_collector = on
-log_destination = 'stderr,csvlog,jsonlog'
-log_directory = 'log'
-log_statement = 'all'
-log_min_duration_statement = 0
-log_min_error_statement = error
-pgaudit.log = 'ddl, role'
-pg_stat_statements.track = 'all'
-pg_stat_statements.track_utility = on
-pg_stat_statements.max = 20000
-compute_query_id = on
-});
-$node->start;
+my ($node) = UsermapHygiene::start_node(
+	conf => "pg_stat_statements.max = 20000\n");
 my $major = $node->pg_version->major;
 
 $node->safe_psql(
@@ -1414,20 +1402,8 @@ my ($client, $activity) = run_cases($bg, $observer, [ @ctl2, @cases ], 0);
 $bg->quit;
 my $ran = time - $started;
 
-my %text;
-$text{client}    = $client . $ctl_client;
-$text{pgss_view} = $node->safe_psql('postgres',
-	q{SELECT string_agg(query, E'\n') FROM pg_stat_statements});
-$text{audit} = $node->safe_psql('postgres',
-	q{SELECT string_agg(a::text, E'\n') FROM usermap.audit_log a});
-$text{evtrig} =
-  $node->safe_psql('postgres', q{SELECT string_agg(q, E'\n') FROM seen});
-my $pgss_texts = $node->data_dir . '/pg_stat_tmp/pgss_query_texts.stat';
-$text{pgss_file} = -e $pgss_texts ? slurp_file($pgss_texts) : '';
-$observer->quit;
-$node->stop;
-my $dump = $node->data_dir . '/pg_stat/pg_stat_statements.stat';
-$text{pgss_file} .= slurp_file($dump) if -e $dump;
+my %text = UsermapHygiene::kept_texts($node, sub { $observer->quit });
+$text{client} = $client . $ctl_client;
 my @logfiles = ($node->logfile, glob($node->data_dir . '/log/*'));
 
 for my $f (@logfiles)

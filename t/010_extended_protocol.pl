@@ -47,33 +47,17 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 our $TODO;
+use UsermapHygiene;
 use UsermapProtocol;
 
 my $seed = $ENV{UM_PROTO_SEED} // 20260612;
 diag("extended protocol: UM_PROTO_SEED=$seed");
 
-my $node = PostgreSQL::Test::Cluster->new('main');
-$node->init;
-my $pgaudit = -e $node->config_data('--pkglibdir') . '/pgaudit.so';
-diag('pgaudit is not installed: its AUDIT lines are not observed')
-  unless $pgaudit;
-my $preload = 'usermap,pg_stat_statements' . ($pgaudit ? ',pgaudit' : '');
-$node->append_conf(
-	'postgresql.conf', qq{
-shared_preload_libraries = '$preload'
-logging_collector = on
-log_destination = 'stderr,csvlog,jsonlog'
-log_directory = 'log'
-log_statement = 'all'
-log_min_duration_statement = 0
-log_min_error_statement = error
-log_parameter_max_length = -1
-log_parameter_max_length_on_error = -1
-pg_stat_statements.track = 'all'
-pg_stat_statements.track_utility = on
-compute_query_id = on
-} . ($pgaudit ? "pgaudit.log = 'ddl, role, function'\n" : ''));
-$node->start;
+my ($node, $pgaudit) = UsermapHygiene::start_node(
+	pgaudit     => 'optional',
+	pgaudit_log => 'ddl, role, function',
+	conf        => "log_parameter_max_length = -1\n"
+	  . "log_parameter_max_length_on_error = -1\n");
 
 $node->safe_psql(
 	'postgres', q{
@@ -482,19 +466,7 @@ $c->terminate;
 ######################################################################
 # What was kept
 
-my %text;
-$text{pgss_view} = $node->safe_psql('postgres',
-	q{SELECT string_agg(query, E'\n') FROM pg_stat_statements});
-$text{audit} = $node->safe_psql('postgres',
-	q{SELECT string_agg(a::text, E'\n') FROM usermap.audit_log a});
-$text{evtrig} =
-  $node->safe_psql('postgres', q{SELECT string_agg(q, E'\n') FROM seen});
-my $pgss_texts = $node->data_dir . '/pg_stat_tmp/pgss_query_texts.stat';
-$text{pgss_file} = -e $pgss_texts ? slurp_file($pgss_texts) : '';
-$observer->quit;
-$node->stop;
-my $dump = $node->data_dir . '/pg_stat/pg_stat_statements.stat';
-$text{pgss_file} .= slurp_file($dump) if -e $dump;
+my %text = UsermapHygiene::kept_texts($node, sub { $observer->quit });
 for my $f ($node->logfile, glob($node->data_dir . '/log/*'))
 {
 	my $point =
