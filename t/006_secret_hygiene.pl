@@ -402,6 +402,49 @@ like(
 	qr/^ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS \(SET password '\*{8}'\)$/m,
 	'the audit trail records the statements, masked');
 
+# A parallel worker publishes its leader's whole query string in its own
+# pg_stat_activity row; usermap's ExecutorStart hook, which runs in the
+# worker too, masks it there.  The control: with usermap.redact off in the
+# leader's session (its workers inherit its settings) the row shows the
+# secret, so the row read is the worker's.
+my $parallel_guc =
+  $node->pg_version >= 16 ? 'debug_parallel_query' : 'force_parallel_mode';
+for my $redact ('on', 'off')
+{
+	my $secret = "umsecret_parallel_$redact";
+	push @secrets, $secret if $redact eq 'on';
+	my $leader = $node->background_psql('postgres');
+	$leader->query_safe("SET $parallel_guc = on");
+	$leader->query_safe("SET usermap.redact = $redact");
+	# "\;" keeps the statements one query string
+	$leader->{stdin} .=
+	  "ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS (SET password '$secret') \\; SELECT pg_sleep(3);\n";
+	$leader->{run}->pump_nb;
+	ok( $node->poll_query_until(
+			'postgres', q{
+	SELECT count(*) > 0 FROM pg_stat_activity
+	WHERE backend_type = 'parallel worker' AND query LIKE '%pg_sleep%'}
+		),
+		"a parallel worker runs the leader's query (usermap.redact $redact)");
+	my $row = $node->safe_psql(
+		'postgres', q{
+	SELECT query FROM pg_stat_activity
+	WHERE backend_type = 'parallel worker' AND query LIKE '%pg_sleep%'});
+	if ($redact eq 'on')
+	{
+		like(
+			$row,
+			qr/^ALTER USER MAPPING FOR regress_bob SERVER s OPTIONS \(SET password '\*{8}'\) ; SELECT pg_sleep\(3\);?$/,
+			"a parallel worker's pg_stat_activity row is masked");
+	}
+	else
+	{
+		like($row, qr/\Q$secret\E/,
+			"control: with usermap.redact off the worker's row shows the secret");
+	}
+	$leader->quit;
+}
+
 # The control: with usermap.redact off, the secret is written out, which
 # shows that the search below would find a leak.  The audit trail is masked
 # even then.  Two queries, so that the second one's "statement:" line is
