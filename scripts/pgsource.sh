@@ -129,3 +129,121 @@ um_fetch_pg_source() {
 	mv "$tree" "$PGSRC_DIR"
 	rm -rf "$tmp"
 }
+
+# ---------------------------------------------------------------------------
+# pgaudit's regression tests, for the conformance script.
+#
+# Debian's pgaudit source packages (pgaudit-1.7, pgaudit-17, pgaudit-18:
+# one per major, as pgaudit's versions follow PostgreSQL's from 16 on)
+# are reached through the binary package's name.  The archive may serve
+# their orig tarball but not their debian.tar.xz, so that apt-get source
+# fails to unpack; only the orig tarball is needed.  apt-get source
+# --download-only fetches it from the machine's own apt sources and checks
+# it against the Sources index, and keeps it when another file 404s.  Only
+# the test files (sql/, expected/, the Makefile naming REGRESS and its
+# options, pgaudit.conf) are kept, in a cache outside the checkout; the
+# server runs the installed postgresql-NN-pgaudit's library.
+
+PGAUDIT_SRC_DIR=${PGAUDIT_SRC_DIR:-/var/tmp/usermap-pgaudit-src-$UM_PG_MAJOR}
+
+# The pgaudit version line that goes with the major: 1.7 for 15, the
+# major itself from 16 on.
+pgaudit_compat() {
+	case $UM_PG_MAJOR in
+	15) echo 1.7 ;;
+	*) echo "$UM_PG_MAJOR" ;;
+	esac
+}
+
+# default_version of a pgaudit.control file.
+pgaudit_control_version() {
+	sed -n "s/^[[:space:]]*default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" "$1" | head -n 1
+}
+
+# The installed pgaudit extension's version, as its control file names it.
+pgaudit_installed_version() {
+	local control
+	control=$("$(um_pg_config)" --sharedir)/extension/pgaudit.control
+	[ -f "$control" ] && pgaudit_control_version "$control"
+}
+
+# Leave pgaudit's test files for the installed postgresql-NN-pgaudit in
+# $PGAUDIT_SRC_DIR, or say why not and return 1.
+um_fetch_pgaudit_source() {
+	local pkg=postgresql-$UM_PG_MAJOR-pgaudit compat installed ext tmp line
+	local name sha tree tarver
+
+	compat=$(pgaudit_compat)
+	ext=$(pgaudit_installed_version || true)
+	[ -n "$ext" ] || um_die "$pkg is not installed (no pgaudit.control)"
+	case $ext in
+	"$compat" | "$compat".*) ;;
+	*) um_die "the installed pgaudit is $ext, which is not pgaudit $compat for PostgreSQL $UM_PG_MAJOR" ;;
+	esac
+	if [ -f "$PGAUDIT_SRC_DIR/sql/pgaudit.sql" ] &&
+		[ "$(pgaudit_control_version "$PGAUDIT_SRC_DIR/pgaudit.control" 2>/dev/null)" = "$ext" ]; then
+		um_log "using pgaudit's test files in $PGAUDIT_SRC_DIR ($(cat "$PGAUDIT_SRC_DIR/ORIGIN" 2>/dev/null))"
+		return 0
+	fi
+
+	# A cache of another pgaudit version is replaced; anything else
+	# there is not ours to remove.
+	if [ -e "$PGAUDIT_SRC_DIR" ] && [ ! -f "$PGAUDIT_SRC_DIR/ORIGIN" ]; then
+		rmdir "$PGAUDIT_SRC_DIR" 2>/dev/null ||
+			um_die "$PGAUDIT_SRC_DIR exists but holds no pgaudit test files; remove it or set PGAUDIT_SRC_DIR"
+	fi
+
+	um_install_deps dpkg-dev
+	ensure_deb_src
+	installed=$(dpkg-query -W -f='${Version}' "$pkg")
+	mkdir -p "$(dirname "$PGAUDIT_SRC_DIR")"
+	tmp=$(mktemp -d "$PGAUDIT_SRC_DIR.tmp.XXXXXX")
+	um_log "fetching pgaudit's orig tarball for $pkg=$installed"
+	if ! (cd "$tmp" && apt-get source --print-uris -q "$pkg=$installed") >"$tmp/uris" 2>&1; then
+		echo "    not available: $(grep -m1 '^E:' "$tmp/uris" || tail -n 1 "$tmp/uris")"
+		rm -rf "$tmp"
+		echo "the archive's Sources index has no source package of $pkg=$installed" >&2
+		return 1
+	fi
+	# 'URI' NAME SIZE SHA256:HASH
+	line=$(grep -E "^'[^']*\.orig\.tar\.[a-z0-9]+' " "$tmp/uris" | head -n 1)
+	name=$(echo "$line" | awk '{print $2}')
+	sha=$(echo "$line" | awk '{print $4}' | sed -n 's/^SHA256://p')
+	if [ -z "$name" ] || [ -z "$sha" ]; then
+		rm -rf "$tmp"
+		echo "the source package of $pkg=$installed names no orig tarball with a SHA256 sum" >&2
+		return 1
+	fi
+	# A 404 of the .dsc or the debian.tar.xz fails the command; the
+	# tarball apt did fetch and verify stays.
+	(cd "$tmp" && apt-get source --download-only -q "$pkg=$installed") >"$tmp/fetch.log" 2>&1 || true
+	if [ ! -f "$tmp/$name" ]; then
+		echo "    not available: $(grep -m1 -F "$name" "$tmp/fetch.log" | grep '^E:' ||
+			grep -m1 '^E:' "$tmp/fetch.log" || tail -n 1 "$tmp/fetch.log")"
+		rm -rf "$tmp"
+		echo "the archive serves no $name, the orig tarball of $pkg=$installed" >&2
+		return 1
+	fi
+	echo "$sha  $tmp/$name" | sha256sum --quiet -c - ||
+		{ rm -rf "$tmp"; um_die "$name does not match the SHA256 sum of the Sources index"; }
+	mkdir "$tmp/x"
+	tar -C "$tmp/x" -xf "$tmp/$name"
+	tree=$(find "$tmp/x" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+	if [ -z "$tree" ] || [ ! -f "$tree/sql/pgaudit.sql" ] || [ ! -f "$tree/Makefile" ]; then
+		rm -rf "$tmp"
+		um_die "$name holds no sql/pgaudit.sql and Makefile"
+	fi
+	tarver=$(pgaudit_control_version "$tree/pgaudit.control")
+	if [ "$tarver" != "$ext" ]; then
+		rm -rf "$tmp"
+		um_die "$name is pgaudit $tarver, the installed pgaudit is $ext"
+	fi
+	mkdir "$tmp/keep"
+	cp -r "$tree/sql" "$tree/expected" "$tree/Makefile" "$tree/pgaudit.control" "$tmp/keep/"
+	[ -f "$tree/pgaudit.conf" ] && cp "$tree/pgaudit.conf" "$tmp/keep/"
+	echo "$name, pgaudit $tarver" >"$tmp/keep/ORIGIN"
+	rm -rf "$PGAUDIT_SRC_DIR"
+	mv "$tmp/keep" "$PGAUDIT_SRC_DIR"
+	rm -rf "$tmp"
+	um_log "pgaudit's test files from $name (pgaudit $tarver) in $PGAUDIT_SRC_DIR"
+}
