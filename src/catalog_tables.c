@@ -59,6 +59,7 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -115,7 +116,27 @@ static const ColumnShape meta_shape[META_NATTS] = {
 
 /*
  * The per-backend cache.  "state" is CACHE_UNKNOWN until looked up; only
- * outcomes that raise no error are cached.
+ * outcomes that raise no error are cached.  A cached CACHE_USABLE says
+ * that every check of usermap_tables_find held when it last ran, and that
+ * no invalidation that could change its outcome has arrived since:
+ *
+ *	- pg_class changes (RELNAMENSP: a table renamed, moved, created or
+ *	  dropped) and pg_namespace changes (the schema renamed);
+ *	- a relcache invalidation of one of the tables, which every ALTER
+ *	  TABLE (columns, RLS), CREATE/DROP TRIGGER or RULE, ENABLE/DISABLE
+ *	  TRIGGER, CREATE/DROP INDEX, ADD/DROP CONSTRAINT and TRUNCATE sends;
+ *	  InvalidOid (a cache reset) counts for all;
+ *	- ALTER EXTENSION usermap (ADD, DROP, UPDATE), which changes only
+ *	  pg_depend or pg_extension, catalogs without a syscache to hear from:
+ *	  usermap_tables_note_drop turns it into relcache invalidations, sent
+ *	  to every backend at commit.
+ *
+ * Those invalidations arrive when a lock is first taken: usermap_record_change
+ * therefore asks usermap_tables_current once it holds its locks on the
+ * tables, and checks again if anything arrived meanwhile.  The commands
+ * that change what is checked all take locks that conflict with the
+ * RowExclusiveLock usermap then holds, so the answer stays true until the
+ * transaction ends.
  */
 typedef enum CacheState
 {
@@ -126,6 +147,16 @@ typedef enum CacheState
 
 static CacheState cache_state = CACHE_UNKNOWN;
 static UsermapTables cache_tables;
+
+/*
+ * Where this backend last wrote a mapping's metadata row: a hint only,
+ * which saves the index scan when the next change is to the same mapping
+ * (as CREATE, ALTER and DROP of one mapping follow each other).  Every use
+ * checks the row it finds there (see usermap_meta_row_hint), so a stale
+ * hint costs one read; it is dropped with the cache all the same.
+ */
+static Oid	hint_umid = InvalidOid;
+static ItemPointerData hint_tid;
 
 /*
  * Set when one of the cached tables is dropped in this transaction: the
@@ -139,6 +170,7 @@ void
 usermap_tables_forget(void)
 {
 	cache_state = CACHE_UNKNOWN;
+	hint_umid = InvalidOid;
 }
 
 static void
@@ -154,6 +186,9 @@ relcache_changed(Datum arg, Oid relid)
 		(relid == InvalidOid || relid == cache_tables.meta ||
 		 relid == cache_tables.audit || relid == cache_tables.audit_seq))
 		cache_state = CACHE_UNKNOWN;
+	/* TRUNCATE, VACUUM FULL and CLUSTER give the rows new TIDs */
+	if (relid == InvalidOid || relid == cache_tables.meta)
+		hint_umid = InvalidOid;
 }
 
 static void
@@ -176,9 +211,12 @@ usermap_tables_install_callbacks(void)
 
 /*
  * Called from the object-access hook for every dropped object and every
- * altered extension.  ALTER EXTENSION (ADD, DROP, UPDATE) changes no
- * pg_class row, so no other backend would notice: turn it into relcache
- * invalidations of the tables, sent to every backend at commit.
+ * created or altered extension.  ALTER EXTENSION (ADD, DROP, UPDATE)
+ * changes no pg_class row, so no other backend would notice: turn it into
+ * relcache invalidations of the tables, sent to every backend at commit.
+ * A backend that has not looked the tables up itself does not know which
+ * they are (the change may just have taken one out of the extension): for
+ * usermap it invalidates every relation instead, which is rare enough.
  */
 void
 usermap_tables_note_drop(Oid classId, Oid objectId)
@@ -190,15 +228,60 @@ usermap_tables_note_drop(Oid classId, Oid objectId)
 			CacheInvalidateRelcacheByRelid(cache_tables.meta);
 			CacheInvalidateRelcacheByRelid(cache_tables.audit);
 		}
-		cache_state = CACHE_UNKNOWN;
+		else if (objectId == get_extension_oid("usermap", true))
+			CacheInvalidateRelcacheAll();
+		usermap_tables_forget();
 	}
 	else if (classId == RelationRelationId && cache_state == CACHE_USABLE &&
 			 (objectId == cache_tables.meta || objectId == cache_tables.audit ||
 			  objectId == cache_tables.audit_seq))
 	{
 		tables_dropped_in_xact = true;
-		cache_state = CACHE_UNKNOWN;
+		usermap_tables_forget();
 	}
+}
+
+/*
+ * Is "tables" what the cache holds, with nothing arrived since that could
+ * change it?  See the cache's comment for when to ask.
+ */
+bool
+usermap_tables_current(const UsermapTables *tables)
+{
+	return cache_state == CACHE_USABLE &&
+		memcmp(tables, &cache_tables, sizeof(UsermapTables)) == 0;
+}
+
+/*
+ * The TID where this backend last wrote the metadata row of mapping
+ * "umid", if it remembers one.  The caller must read the row there under
+ * its snapshot and check that it is a row of "umid": mapping_meta's
+ * primary key makes that row the only one of "umid" the snapshot sees.
+ */
+bool
+usermap_meta_row_hint(Oid umid, ItemPointer tid)
+{
+	if (!OidIsValid(umid) || umid != hint_umid)
+		return false;
+	*tid = hint_tid;
+	return true;
+}
+
+/*
+ * Remember that mapping "umid"'s metadata row is now at "tid" (NULL: it
+ * has none).
+ */
+void
+usermap_meta_row_note(Oid umid, ItemPointer tid)
+{
+	if (tid == NULL)
+	{
+		if (umid == hint_umid)
+			hint_umid = InvalidOid;
+		return;
+	}
+	hint_umid = umid;
+	hint_tid = *tid;
 }
 
 /*
@@ -314,16 +397,30 @@ check_shape(Relation rel, const ColumnShape *shape, int natts)
 }
 
 /*
- * Raise an error if "rel" has a trigger or a rule, other than the
- * extension's own re-attachment trigger on mapping_meta.  usermap's writes
- * fire neither, so a row the trigger or rule would refuse or divert would
- * be stored anyway.  Foreign keys and deferrable constraints are enforced
+ * Raise an error if "rel" has row-level security enabled, or a trigger or
+ * a rule, other than the extension's own re-attachment trigger on
+ * mapping_meta.  usermap's writes apply none of them, so a row a policy,
+ * trigger or rule would refuse or divert would be stored anyway.  Foreign keys and deferrable constraints are enforced
  * by (internal) triggers, and are refused the same way.
  */
 static void
 check_triggers_and_rules(Relation rel, bool is_meta)
 {
 	TriggerDesc *trigdesc = rel->trigdesc;
+
+	/*
+	 * Row-level security: usermap's writes go around the policies, so a row
+	 * a policy would refuse could be stored; refuse the change instead.
+	 * FORCE alone binds no superuser, but says the administrator meant the
+	 * policies to hold for everyone, and is refused too.
+	 */
+	if (rel->rd_rel->relrowsecurity || rel->rd_rel->relforcerowsecurity)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("usermap cannot record user-mapping changes while table \"%s\" has row-level security enabled",
+						RelationGetRelationName(rel)),
+				 errdetail("usermap writes its tables without applying row-level security policies."),
+				 errhint("Disable it with ALTER TABLE ... DISABLE ROW LEVEL SECURITY (and NO FORCE ROW LEVEL SECURITY).")));
 
 	if (rel->rd_rules != NULL)
 		ereport(ERROR,
@@ -621,41 +718,81 @@ usermap_check_own_schema(void)
 }
 
 /*
- * Open "relid" for writing rows through its constraints and indexes.
+ * Open "relid" for writing rows through its constraints and indexes, in
+ * "estate" (shared by the writers of one change, so that it is made once)
+ * or, if that is NULL, in an executor state of the writer's own.
+ *
+ * The indexes are opened only when a write or a look-up needs them: a
+ * DELETE, or an UPDATE the table AM made HOT, touches none, as in the
+ * executor.  The relation lock taken here keeps the index list as it is.
  */
 void
-usermap_writer_open(UsermapWriter *writer, Oid relid)
+usermap_writer_open(UsermapWriter *writer, Oid relid, EState *estate)
 {
 	writer->rel = table_open(relid, RowExclusiveLock);
-	writer->estate = CreateExecutorState();
+	writer->own_estate = (estate == NULL);
+	writer->estate = estate ? estate : CreateExecutorState();
 	writer->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(writer->rri, writer->rel, 0, NULL, 0);
-	ExecOpenIndices(writer->rri, false);
+	writer->indexes_open = false;
 	writer->slot = ExecInitExtraTupleSlot(writer->estate,
 										  RelationGetDescr(writer->rel),
-										  &TTSOpsVirtual);
+										  &TTSOpsHeapTuple);
+	writer->fetch_slot = NULL;
+}
+
+static void
+writer_open_indexes(UsermapWriter *writer)
+{
+	if (!writer->indexes_open)
+	{
+		ExecOpenIndices(writer->rri, false);
+		writer->indexes_open = true;
+	}
 }
 
 /*
- * Insert one row, as INSERT would: NOT NULL and CHECK constraints first,
- * then the heap, then every index, where unique and exclusion constraints
- * are checked and expression and partial indexes computed.
+ * Put the row "values"/"nulls" into the writer's slot as a heap tuple,
+ * formed once: the table AM takes it as it is, where a virtual slot would
+ * be copied twice (materialized, then formed).  The slot is also given the
+ * values themselves, as if it had deformed the tuple, so that constraints
+ * and index entries read them without deforming it again; they are the
+ * caller's, and outlive the write.
  */
-void
-usermap_writer_insert(UsermapWriter *writer, Datum *values, bool *nulls)
+static TupleTableSlot *
+writer_store_row(UsermapWriter *writer, Datum *values, bool *nulls, int natts)
 {
+	TupleDesc	desc = RelationGetDescr(writer->rel);
 	TupleTableSlot *slot = writer->slot;
-	int			natts = RelationGetDescr(writer->rel)->natts;
-	List	   *recheck = NIL;
 
-	ExecClearTuple(slot);
+	/* usermap_tables_find checked the shape; this only guards the arrays */
+	if (desc->natts != natts)
+		elog(ERROR, "usermap: table \"%s\" has %d columns, not %d",
+			 RelationGetRelationName(writer->rel), desc->natts, natts);
+	ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), slot, true);
 	memcpy(slot->tts_values, values, natts * sizeof(Datum));
 	memcpy(slot->tts_isnull, nulls, natts * sizeof(bool));
-	ExecStoreVirtualTuple(slot);
+	slot->tts_nvalid = natts;
+	return slot;
+}
+
+/*
+ * Insert one row ("natts" values), as INSERT would: NOT NULL and CHECK
+ * constraints first, then the heap, then every index, where unique and
+ * exclusion constraints are checked and expression and partial indexes
+ * computed.  The new row's TID is left in "tid" if that is not NULL.
+ */
+void
+usermap_writer_insert(UsermapWriter *writer, Datum *values, bool *nulls,
+					  int natts, ItemPointer tid)
+{
+	TupleTableSlot *slot = writer_store_row(writer, values, nulls, natts);
+	List	   *recheck = NIL;
 
 	if (writer->rel->rd_att->constr)
 		ExecConstraints(writer->rri, slot, writer->estate);
 	simple_table_tuple_insert(writer->rel, slot);
+	writer_open_indexes(writer);
 	if (writer->rri->ri_NumIndices > 0)
 		recheck = usermap_insert_index_tuples(writer->rri, slot, writer->estate);
 
@@ -666,6 +803,45 @@ usermap_writer_insert(UsermapWriter *writer, Datum *values, bool *nulls)
 	if (recheck != NIL)
 		elog(ERROR, "usermap: unexpected deferred constraint check on \"%s\"",
 			 RelationGetRelationName(writer->rel));
+	if (tid != NULL)
+		*tid = slot->tts_tid;
+	ExecClearTuple(slot);
+	ResetPerTupleExprContext(writer->estate);
+}
+
+/*
+ * Replace the row at "otid", which this transaction has read, by a new
+ * version, as UPDATE would: NOT NULL and CHECK constraints, then the heap,
+ * then, unless the table AM could make the update HOT (no indexed column
+ * changed and the page had room), every index with its unique and
+ * exclusion constraints.  The new version's TID is left in "tid".
+ */
+void
+usermap_writer_update(UsermapWriter *writer, ItemPointer otid,
+					  Datum *values, bool *nulls, int natts, ItemPointer tid)
+{
+	TupleTableSlot *slot = writer_store_row(writer, values, nulls, natts);
+	usermap_update_indexes update_indexes;
+	List	   *recheck = NIL;
+
+	if (writer->rel->rd_att->constr)
+		ExecConstraints(writer->rri, slot, writer->estate);
+	simple_table_tuple_update(writer->rel, otid, slot,
+							  ActiveSnapshotSet() ? GetActiveSnapshot() : InvalidSnapshot,
+							  &update_indexes);
+	if (USERMAP_UPDATE_NEEDS_INDEXES(update_indexes))
+	{
+		writer_open_indexes(writer);
+		if (writer->rri->ri_NumIndices > 0)
+			recheck = usermap_update_index_tuples(writer->rri, slot,
+												  writer->estate,
+												  update_indexes);
+	}
+	if (recheck != NIL)
+		elog(ERROR, "usermap: unexpected deferred constraint check on \"%s\"",
+			 RelationGetRelationName(writer->rel));
+	*tid = slot->tts_tid;
+	ExecClearTuple(slot);
 	ResetPerTupleExprContext(writer->estate);
 }
 
@@ -679,12 +855,81 @@ usermap_writer_delete(UsermapWriter *writer, ItemPointer tid)
 							  ActiveSnapshotSet() ? GetActiveSnapshot() : InvalidSnapshot);
 }
 
+static TupleTableSlot *
+writer_fetch_slot(UsermapWriter *writer)
+{
+	if (writer->fetch_slot == NULL)
+		writer->fetch_slot = table_slot_create(writer->rel,
+											   &writer->estate->es_tupleTable);
+	return writer->fetch_slot;
+}
+
+/*
+ * The row at "tid", copied, if "snapshot" sees it there; else NULL.  A TID
+ * past the end of the table (truncated by VACUUM since it was noted) is no
+ * row; any other TID is safe to read, whatever it now holds.
+ */
+HeapTuple
+usermap_writer_fetch_tid(UsermapWriter *writer, ItemPointer tid,
+						 Snapshot snapshot)
+{
+	TupleTableSlot *slot;
+	HeapTuple	tuple = NULL;
+
+	if (!ItemPointerIsValid(tid) ||
+		ItemPointerGetBlockNumber(tid) >= RelationGetNumberOfBlocks(writer->rel))
+		return NULL;
+	slot = writer_fetch_slot(writer);
+	if (table_tuple_fetch_row_version(writer->rel, tid, snapshot, slot))
+		tuple = ExecCopySlotHeapTuple(slot);
+	ExecClearTuple(slot);
+	return tuple;
+}
+
+/*
+ * The first row "snapshot" sees through index "indexid" of the writer's
+ * table, a btree on one oid column, with key "key", copied; or NULL.  The
+ * index is the one the writer opened (and locked) for its writes.
+ */
+HeapTuple
+usermap_writer_fetch_key(UsermapWriter *writer, Oid indexid, Oid key,
+						 Snapshot snapshot)
+{
+	Relation	index = NULL;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+	ScanKeyData skey;
+	HeapTuple	tuple = NULL;
+
+	writer_open_indexes(writer);
+	for (int i = 0; i < writer->rri->ri_NumIndices; i++)
+		if (RelationGetRelid(writer->rri->ri_IndexRelationDescs[i]) == indexid)
+			index = writer->rri->ri_IndexRelationDescs[i];
+	if (index == NULL)
+		elog(ERROR, "usermap: index %u of \"%s\" is not open", indexid,
+			 RelationGetRelationName(writer->rel));
+
+	slot = writer_fetch_slot(writer);
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(key));
+	scan = usermap_index_beginscan(writer->rel, index, snapshot, 1, 0);
+	index_rescan(scan, &skey, 1, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+		tuple = ExecCopySlotHeapTuple(slot);
+	index_endscan(scan);
+	ExecClearTuple(slot);
+	return tuple;
+}
+
 void
 usermap_writer_close(UsermapWriter *writer)
 {
-	ExecCloseIndices(writer->rri);
-	ExecResetTupleTable(writer->estate->es_tupleTable, false);
-	FreeExecutorState(writer->estate);
+	if (writer->indexes_open)
+		ExecCloseIndices(writer->rri);
+	if (writer->own_estate)
+	{
+		ExecResetTupleTable(writer->estate->es_tupleTable, false);
+		FreeExecutorState(writer->estate);
+	}
 	/* keep the lock until the end of the transaction, as DML does */
 	table_close(writer->rel, NoLock);
 }
