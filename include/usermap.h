@@ -251,13 +251,14 @@ typedef struct UsermapTables
  * A table opened for usermap's writes: rows go through the table's
  * constraints and every index, as an INSERT, UPDATE or DELETE would, but
  * fire no trigger (usermap_tables_find refuses tables that have any but
- * its own).  The writers of one change may share one executor state.
+ * its own).  What a writer needs besides the relation may come from a
+ * per-backend cache (catalog_tables.c).
  */
 typedef struct UsermapWriter
 {
 	Relation	rel;
+	void	   *cached;			/* the writer cache entry used, or NULL */
 	EState	   *estate;
-	bool		own_estate;		/* estate made by (and freed with) the writer */
 	ResultRelInfo *rri;
 	bool		indexes_open;	/* rri's indexes, opened when first needed */
 	TupleTableSlot *slot;		/* the row being written */
@@ -274,7 +275,7 @@ extern void usermap_meta_row_note(Oid umid, ItemPointer tid);
 extern void usermap_check_own_schema(void);
 
 extern void usermap_writer_open(UsermapWriter *writer, Oid relid,
-								EState *estate);
+								bool reuse);
 extern void usermap_writer_insert(UsermapWriter *writer, Datum *values,
 								  bool *nulls, int natts, ItemPointer tid);
 extern void usermap_writer_update(UsermapWriter *writer, ItemPointer otid,

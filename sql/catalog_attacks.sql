@@ -233,6 +233,28 @@ CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_sales;
 ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_sales OPTIONS (ADD user 'a');
 ROLLBACK;
 ALTER TABLE usermap.audit_log DROP CONSTRAINT regress_um_one_per_xact;
+-- A CHECK constraint whose function changes another mapping while usermap
+-- writes a row: the nested change and the one that caused it are both
+-- recorded in full.
+CREATE FUNCTION regress_um_nested(action text) RETURNS boolean
+  LANGUAGE plpgsql AS $$
+BEGIN
+  IF action = 'CREATE' THEN
+    ALTER USER MAPPING FOR regress_um_admin SERVER regress_um_sales OPTIONS (ADD nested 'yes');
+  END IF;
+  RETURN true;
+END $$;
+BEGIN;
+CREATE USER MAPPING FOR regress_um_admin SERVER regress_um_sales;
+ALTER TABLE usermap.audit_log ADD CONSTRAINT regress_um_nested
+  CHECK (regress_um_nested(action)) NOT VALID;
+CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_sales OPTIONS (user 'a');
+SELECT action, user_name, new_options FROM usermap.audit_log
+ WHERE server_name = 'regress_um_sales' ORDER BY id;
+SELECT user_name, options, created_at IS NOT NULL AS created_known
+  FROM usermap.mappings WHERE server_name = 'regress_um_sales' ORDER BY 1;
+ROLLBACK;
+DROP FUNCTION regress_um_nested(text);
 -- NOT NULL added to a column usermap may leave empty.
 ALTER TABLE usermap.mapping_meta ALTER COLUMN created_at SET NOT NULL;
 SET usermap.enabled = off;

@@ -503,8 +503,7 @@ write_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 }
 
 /*
- * Write the change's rows: the audit row, then the metadata row, through
- * one executor state.
+ * Write the change's rows: the audit row, then the metadata row.
  *
  * The tables are locked (opened) before anything is written, and only
  * then is the cached outcome of usermap_tables_find trusted: invalidations
@@ -517,14 +516,13 @@ write_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 static void
 write_rows(UsermapTables *tables, const ChangeRecord *rec)
 {
-	EState	   *estate = CreateExecutorState();
 	UsermapWriter audit;
 	UsermapWriter meta;
 
 	for (;;)
 	{
-		usermap_writer_open(&audit, tables->audit, estate);
-		usermap_writer_open(&meta, tables->meta, estate);
+		usermap_writer_open(&audit, tables->audit, true);
+		usermap_writer_open(&meta, tables->meta, true);
 		if (usermap_tables_current(tables))
 			break;
 		usermap_writer_close(&meta);
@@ -540,8 +538,6 @@ write_rows(UsermapTables *tables, const ChangeRecord *rec)
 
 	usermap_writer_close(&meta);
 	usermap_writer_close(&audit);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
 }
 
 /*

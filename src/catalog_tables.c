@@ -66,6 +66,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -159,6 +160,41 @@ static Oid	hint_umid = InvalidOid;
 static ItemPointerData hint_tid;
 
 /*
+ * What usermap_writer_open sets up for a table, kept from one change to
+ * the next: its ResultRelInfo (with the CHECK expressions the executor
+ * compiles into it on first use), its slot and the executor state they
+ * live in, each table's in a memory context and a resource owner of its
+ * own (the slot pins the relation's tuple descriptor, a pin that outlives
+ * transactions).  Rows are formed in that memory context too, so that the
+ * slot never points into memory an error has freed.  The relation
+ * itself is opened and locked by every change; the entry is used only if
+ * that yields the same relcache entry, and no invalidation of the table
+ * (which marks it stale) has arrived since it was made.  A stale entry is
+ * freed, and made again, by the next change that opens the table.
+ *
+ * An entry is "busy" while a writer uses it.  A change recorded while
+ * another is being written (a CHECK constraint or an index expression
+ * whose function runs user-mapping DDL) gets a writer of its own instead;
+ * an error that leaves an entry busy leaves it to the end of the
+ * transaction, which makes it stale.
+ */
+typedef struct WriterCacheEntry
+{
+	Oid			relid;			/* InvalidOid: unused */
+	Relation	rel;
+	MemoryContext cxt;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	ResourceOwner owner;		/* holds the slot's pin on the tuple descriptor */
+	bool		busy;
+	bool		stale;
+} WriterCacheEntry;
+
+#define WRITER_CACHE_SIZE 2		/* audit_log and mapping_meta */
+static WriterCacheEntry writer_cache[WRITER_CACHE_SIZE];
+
+/*
  * Set when one of the cached tables is dropped in this transaction: the
  * extension is being dropped (members cannot be dropped one by one), and
  * mappings dropped by the same statement have nothing left to be
@@ -189,6 +225,10 @@ relcache_changed(Datum arg, Oid relid)
 	/* TRUNCATE, VACUUM FULL and CLUSTER give the rows new TIDs */
 	if (relid == InvalidOid || relid == cache_tables.meta)
 		hint_umid = InvalidOid;
+	for (int i = 0; i < WRITER_CACHE_SIZE; i++)
+		if (OidIsValid(writer_cache[i].relid) &&
+			(relid == InvalidOid || relid == writer_cache[i].relid))
+			writer_cache[i].stale = true;
 }
 
 static void
@@ -197,7 +237,16 @@ xact_changed(XactEvent event, void *arg)
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
+	{
 		tables_dropped_in_xact = false;
+		/* only an error leaves an entry busy: do not trust what it holds */
+		for (int i = 0; i < WRITER_CACHE_SIZE; i++)
+			if (writer_cache[i].busy)
+			{
+				writer_cache[i].busy = false;
+				writer_cache[i].stale = true;
+			}
+	}
 }
 
 void
@@ -718,27 +767,133 @@ usermap_check_own_schema(void)
 }
 
 /*
- * Open "relid" for writing rows through its constraints and indexes, in
- * "estate" (shared by the writers of one change, so that it is made once)
- * or, if that is NULL, in an executor state of the writer's own.
+ * Make the writer cache's "entry" for "rel".
+ */
+static void
+writer_cache_fill(WriterCacheEntry *entry, Relation rel)
+{
+	MemoryContext cxt;
+	ResourceOwner owner;
+	MemoryContext oldcxt;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	cxt = AllocSetContextCreate(TopMemoryContext, "usermap writer",
+								ALLOCSET_SMALL_SIZES);
+	owner = ResourceOwnerCreate(NULL, "usermap writer");
+	oldcxt = MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	PG_TRY();
+	{
+		entry->estate = CreateExecutorState();
+		entry->rri = makeNode(ResultRelInfo);
+		InitResultRelInfo(entry->rri, rel, 0, NULL, 0);
+		entry->slot = ExecInitExtraTupleSlot(entry->estate,
+											 RelationGetDescr(rel),
+											 &TTSOpsHeapTuple);
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = oldowner;
+		MemoryContextSwitchTo(oldcxt);
+	}
+	PG_END_TRY();
+	entry->cxt = cxt;
+	entry->owner = owner;
+	entry->rel = rel;
+	entry->busy = false;
+	entry->stale = false;
+	entry->relid = RelationGetRelid(rel);
+}
+
+/*
+ * Free the writer cache's "entry".  Its slot holds nothing but memory of
+ * its own context, whatever error ended its last use.
+ */
+static void
+writer_cache_free(WriterCacheEntry *entry)
+{
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	CurrentResourceOwner = entry->owner;
+	ExecResetTupleTable(entry->estate->es_tupleTable, false);
+	CurrentResourceOwner = oldowner;
+	FreeExecutorState(entry->estate);
+	ResourceOwnerDelete(entry->owner);
+	MemoryContextDelete(entry->cxt);
+	entry->relid = InvalidOid;
+}
+
+/*
+ * The writer cache's entry for "rel", made if need be, or NULL if the
+ * entry is busy (see writer_cache).
+ */
+static WriterCacheEntry *
+writer_cache_entry(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	WriterCacheEntry *entry = NULL;
+
+	for (int i = 0; i < WRITER_CACHE_SIZE && entry == NULL; i++)
+		if (writer_cache[i].relid == relid)
+			entry = &writer_cache[i];
+	if (entry != NULL && entry->busy)
+		return NULL;
+	if (entry != NULL && !entry->stale && entry->rel == rel)
+		return entry;
+	if (entry != NULL)
+		writer_cache_free(entry);
+
+	/* a free entry, or the one of a table usermap no longer writes */
+	for (int i = 0; i < WRITER_CACHE_SIZE && entry == NULL; i++)
+		if (!OidIsValid(writer_cache[i].relid))
+			entry = &writer_cache[i];
+	for (int i = 0; i < WRITER_CACHE_SIZE && entry == NULL; i++)
+		if (!writer_cache[i].busy)
+		{
+			entry = &writer_cache[i];
+			writer_cache_free(entry);
+		}
+	if (entry == NULL)
+		return NULL;
+
+	writer_cache_fill(entry, rel);
+	return entry;
+}
+
+/*
+ * Open "relid" for writing rows through its constraints and indexes.  With
+ * "reuse", what the writer needs besides the relation comes from the
+ * per-backend writer cache where it can (usermap_record_change, which runs
+ * for every change); otherwise it is made for this writer alone.
  *
  * The indexes are opened only when a write or a look-up needs them: a
  * DELETE, or an UPDATE the table AM made HOT, touches none, as in the
  * executor.  The relation lock taken here keeps the index list as it is.
  */
 void
-usermap_writer_open(UsermapWriter *writer, Oid relid, EState *estate)
+usermap_writer_open(UsermapWriter *writer, Oid relid, bool reuse)
 {
+	WriterCacheEntry *entry;
+
 	writer->rel = table_open(relid, RowExclusiveLock);
-	writer->own_estate = (estate == NULL);
-	writer->estate = estate ? estate : CreateExecutorState();
+	writer->indexes_open = false;
+	writer->fetch_slot = NULL;
+	entry = reuse ? writer_cache_entry(writer->rel) : NULL;
+	writer->cached = entry;
+	if (entry != NULL)
+	{
+		entry->busy = true;
+		writer->estate = entry->estate;
+		writer->rri = entry->rri;
+		writer->slot = entry->slot;
+		return;
+	}
+	writer->estate = CreateExecutorState();
 	writer->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(writer->rri, writer->rel, 0, NULL, 0);
-	writer->indexes_open = false;
 	writer->slot = ExecInitExtraTupleSlot(writer->estate,
 										  RelationGetDescr(writer->rel),
 										  &TTSOpsHeapTuple);
-	writer->fetch_slot = NULL;
 }
 
 static void
@@ -753,7 +908,7 @@ writer_open_indexes(UsermapWriter *writer)
 
 /*
  * Put the row "values"/"nulls" into the writer's slot as a heap tuple,
- * formed once: the table AM takes it as it is, where a virtual slot would
+ * formed once (in the slot's memory context, which it frees it from): the table AM takes it as it is, where a virtual slot would
  * be copied twice (materialized, then formed).  The slot is also given the
  * values themselves, as if it had deformed the tuple, so that constraints
  * and index entries read them without deforming it again; they are the
@@ -764,12 +919,17 @@ writer_store_row(UsermapWriter *writer, Datum *values, bool *nulls, int natts)
 {
 	TupleDesc	desc = RelationGetDescr(writer->rel);
 	TupleTableSlot *slot = writer->slot;
+	MemoryContext oldcxt;
+	HeapTuple	tuple;
 
 	/* usermap_tables_find checked the shape; this only guards the arrays */
 	if (desc->natts != natts)
 		elog(ERROR, "usermap: table \"%s\" has %d columns, not %d",
 			 RelationGetRelationName(writer->rel), desc->natts, natts);
-	ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), slot, true);
+	oldcxt = MemoryContextSwitchTo(slot->tts_mcxt);
+	tuple = heap_form_tuple(desc, values, nulls);
+	MemoryContextSwitchTo(oldcxt);
+	ExecStoreHeapTuple(tuple, slot, true);
 	memcpy(slot->tts_values, values, natts * sizeof(Datum));
 	memcpy(slot->tts_isnull, nulls, natts * sizeof(bool));
 	slot->tts_nvalid = natts;
@@ -855,12 +1015,16 @@ usermap_writer_delete(UsermapWriter *writer, ItemPointer tid)
 							  ActiveSnapshotSet() ? GetActiveSnapshot() : InvalidSnapshot);
 }
 
+/*
+ * A slot for rows read from the writer's table, made when first needed and
+ * dropped with the writer: it pins buffers, which belong to the change.
+ */
 static TupleTableSlot *
 writer_fetch_slot(UsermapWriter *writer)
 {
 	if (writer->fetch_slot == NULL)
-		writer->fetch_slot = table_slot_create(writer->rel,
-											   &writer->estate->es_tupleTable);
+		writer->fetch_slot = MakeSingleTupleTableSlot(RelationGetDescr(writer->rel),
+													  table_slot_callbacks(writer->rel));
 	return writer->fetch_slot;
 }
 
@@ -923,9 +1087,23 @@ usermap_writer_fetch_key(UsermapWriter *writer, Oid indexid, Oid key,
 void
 usermap_writer_close(UsermapWriter *writer)
 {
+	WriterCacheEntry *entry = (WriterCacheEntry *) writer->cached;
+
 	if (writer->indexes_open)
 		ExecCloseIndices(writer->rri);
-	if (writer->own_estate)
+	if (writer->fetch_slot != NULL)
+		ExecDropSingleTupleTableSlot(writer->fetch_slot);
+	if (entry != NULL)
+	{
+		/* what ExecOpenIndices made belongs to this change alone */
+		writer->rri->ri_NumIndices = 0;
+		writer->rri->ri_IndexRelationDescs = NULL;
+		writer->rri->ri_IndexRelationInfo = NULL;
+		ExecClearTuple(writer->slot);
+		ResetPerTupleExprContext(writer->estate);
+		entry->busy = false;
+	}
+	else
 	{
 		ExecResetTupleTable(writer->estate->es_tupleTable, false);
 		FreeExecutorState(writer->estate);
