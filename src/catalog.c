@@ -24,10 +24,10 @@
  * change may not write to usermap's tables (nobody but usermap should),
  * it avoids running SQL under another role, and it is several times
  * cheaper.  They go through the tables' constraints and indexes as an
- * INSERT would, but fire no trigger (mapping_meta's trigger exists for
- * restores only; see reattach.c); catalog_tables.c finds the tables
- * through the extension's membership and refuses tables it cannot write
- * that way.  Rolling back the transaction, or a savepoint, rolls the rows
+ * INSERT, UPDATE or DELETE would, but fire no trigger and apply no
+ * row-level security policy (mapping_meta's trigger exists for restores
+ * only; see reattach.c); catalog_tables.c finds the tables through the
+ * extension's membership and refuses tables it cannot write that way.  Rolling back the transaction, or a savepoint, rolls the rows
  * back too.
  *
  * Mappings are named as pg_user_mappings names them: the public mapping

@@ -15,21 +15,20 @@
  *	  and administrators' queries, refer to it by that name);
  *	- every column has the name and type the install script gave it and
  *	  is not dropped, so that a row formed here matches the table;
- *	- the table has no trigger and no rule but the extension's own, since
- *	  usermap's writes fire neither: a row SQL would refuse is refused,
- *	  never stored behind the administrator's back.
+ *	- the table has no trigger and no rule but the extension's own, and no
+ *	  row-level security, since usermap's writes apply none of them: a row
+ *	  SQL would refuse is refused, never stored behind the administrator's
+ *	  back.
  *
  * Rows then go through the table's constraints (NOT NULL, CHECK) and
  * every index (unique, exclusion, expression, partial) exactly as the
- * executor applies them to an INSERT (ExecConstraints,
+ * executor applies them to an INSERT or UPDATE (ExecConstraints,
  * ExecInsertIndexTuples).
  *
  * What is found is cached per backend and forgotten on any invalidation
- * that could change it: pg_class and pg_namespace changes, a relcache
- * invalidation of one of the tables (ALTER TABLE, CREATE TRIGGER, CREATE
- * RULE, CREATE INDEX, ADD CONSTRAINT all send one), and ALTER EXTENSION,
- * which usermap turns into relcache invalidations of its tables so that
- * every backend hears of it.
+ * that could change it (see the cache's comment below), and trusted only
+ * once the tables are locked for writing; so is what the executor needs to
+ * write each table (the writer cache).
  *
  * Portions Copyright (c) 2026, usermap developers
  *
@@ -186,7 +185,7 @@ typedef struct WriterCacheEntry
 	EState	   *estate;
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
-	ResourceOwner owner;		/* holds the slot's pin on the tuple descriptor */
+	ResourceOwner owner;		/* holds the slot's tuple descriptor pin */
 	bool		busy;
 	bool		stale;
 } WriterCacheEntry;
@@ -458,10 +457,10 @@ check_triggers_and_rules(Relation rel, bool is_meta)
 	TriggerDesc *trigdesc = rel->trigdesc;
 
 	/*
-	 * Row-level security: usermap's writes go around the policies, so a row
-	 * a policy would refuse could be stored; refuse the change instead.
-	 * FORCE alone binds no superuser, but says the administrator meant the
-	 * policies to hold for everyone, and is refused too.
+	 * Row-level security: usermap's writes go around the policies, so a row a
+	 * policy would refuse could be stored; refuse the change instead. FORCE
+	 * alone binds no superuser, but says the administrator meant the policies
+	 * to hold for everyone, and is refused too.
 	 */
 	if (rel->rd_rel->relrowsecurity || rel->rd_rel->relforcerowsecurity)
 		ereport(ERROR,
