@@ -259,6 +259,7 @@ typedef struct UsermapWriter
 	Relation	rel;
 	void	   *cached;			/* the writer cache entry used, or NULL */
 	EState	   *estate;
+	bool		own_estate;		/* estate made by (and freed with) the writer */
 	ResultRelInfo *rri;
 	bool		indexes_open;	/* rri's indexes, opened when first needed */
 	TupleTableSlot *slot;		/* the row being written */
@@ -275,7 +276,7 @@ extern void usermap_meta_row_note(Oid umid, ItemPointer tid);
 extern void usermap_check_own_schema(void);
 
 extern void usermap_writer_open(UsermapWriter *writer, Oid relid,
-								bool reuse);
+								EState *estate);
 extern void usermap_writer_insert(UsermapWriter *writer, Datum *values,
 								  bool *nulls, int natts, ItemPointer tid);
 extern void usermap_writer_update(UsermapWriter *writer, ItemPointer otid,

@@ -233,27 +233,40 @@ CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_sales;
 ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_sales OPTIONS (ADD user 'a');
 ROLLBACK;
 ALTER TABLE usermap.audit_log DROP CONSTRAINT regress_um_one_per_xact;
--- A CHECK constraint whose function changes another mapping while usermap
--- writes a row: the nested change and the one that caused it are both
--- recorded in full.
-CREATE FUNCTION regress_um_nested(action text) RETURNS boolean
+-- A CHECK constraint, or an index expression, whose function changes
+-- another mapping while usermap writes a row: the nested change and the
+-- one that caused it are both recorded in full.
+CREATE FUNCTION regress_um_nested(action text) RETURNS text
   LANGUAGE plpgsql AS $$
 BEGIN
-  IF action = 'CREATE' THEN
+  IF action = 'CREATE' AND current_setting('regress_um.nest', true) = 'on' THEN
     ALTER USER MAPPING FOR regress_um_admin SERVER regress_um_sales OPTIONS (ADD nested 'yes');
   END IF;
-  RETURN true;
+  RETURN action;
 END $$;
+-- (an index needs an immutable function: a wrapper that claims to be one)
+CREATE FUNCTION regress_um_nested_key(action text) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $$ SELECT public.regress_um_nested(action) $$;
 BEGIN;
 CREATE USER MAPPING FOR regress_um_admin SERVER regress_um_sales;
 ALTER TABLE usermap.audit_log ADD CONSTRAINT regress_um_nested
-  CHECK (regress_um_nested(action)) NOT VALID;
+  CHECK (regress_um_nested(action) IS NOT NULL);
+SET LOCAL regress_um.nest = on;
 CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_sales OPTIONS (user 'a');
 SELECT action, user_name, new_options FROM usermap.audit_log
  WHERE server_name = 'regress_um_sales' ORDER BY id;
 SELECT user_name, options, created_at IS NOT NULL AS created_known
   FROM usermap.mappings WHERE server_name = 'regress_um_sales' ORDER BY 1;
 ROLLBACK;
+BEGIN;
+CREATE USER MAPPING FOR regress_um_admin SERVER regress_um_sales;
+CREATE INDEX regress_um_nested ON usermap.audit_log (regress_um_nested_key(action));
+SET LOCAL regress_um.nest = on;
+CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_sales OPTIONS (user 'a');
+SELECT action, user_name, new_options FROM usermap.audit_log
+ WHERE server_name = 'regress_um_sales' ORDER BY id;
+ROLLBACK;
+DROP FUNCTION regress_um_nested_key(text);
 DROP FUNCTION regress_um_nested(text);
 -- NOT NULL added to a column usermap may leave empty.
 ALTER TABLE usermap.mapping_meta ALTER COLUMN created_at SET NOT NULL;

@@ -27,8 +27,8 @@
  * INSERT, UPDATE or DELETE would, but fire no trigger and apply no
  * row-level security policy (mapping_meta's trigger exists for restores
  * only; see reattach.c); catalog_tables.c finds the tables through the
- * extension's membership and refuses tables it cannot write that way.  Rolling back the transaction, or a savepoint, rolls the rows
- * back too.
+ * extension's membership and refuses tables it cannot write that way.
+ * Rolling back the transaction, or a savepoint, rolls the rows back too.
  *
  * Mappings are named as pg_user_mappings names them: the public mapping
  * is "public", which no role can be called.
@@ -503,7 +503,8 @@ write_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 }
 
 /*
- * Write the change's rows: the audit row, then the metadata row.
+ * Write the change's rows: the audit row, then the metadata row, in one
+ * executor state.
  *
  * The tables are locked (opened) before anything is written, and only
  * then is the cached outcome of usermap_tables_find trusted: invalidations
@@ -516,13 +517,14 @@ write_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 static void
 write_rows(UsermapTables *tables, const ChangeRecord *rec)
 {
+	EState	   *estate = CreateExecutorState();
 	UsermapWriter audit;
 	UsermapWriter meta;
 
 	for (;;)
 	{
-		usermap_writer_open(&audit, tables->audit, true);
-		usermap_writer_open(&meta, tables->meta, true);
+		usermap_writer_open(&audit, tables->audit, estate);
+		usermap_writer_open(&meta, tables->meta, estate);
 		if (usermap_tables_current(tables))
 			break;
 		usermap_writer_close(&meta);
@@ -538,6 +540,8 @@ write_rows(UsermapTables *tables, const ChangeRecord *rec)
 
 	usermap_writer_close(&meta);
 	usermap_writer_close(&audit);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
 }
 
 /*

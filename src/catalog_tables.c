@@ -131,12 +131,15 @@ static const ColumnShape meta_shape[META_NATTS] = {
  *	  usermap_tables_note_drop turns it into relcache invalidations, sent
  *	  to every backend at commit.
  *
- * Those invalidations arrive when a lock is first taken: usermap_record_change
- * therefore asks usermap_tables_current once it holds its locks on the
- * tables, and checks again if anything arrived meanwhile.  The commands
- * that change what is checked all take locks that conflict with the
- * RowExclusiveLock usermap then holds, so the answer stays true until the
- * transaction ends.
+ * Those invalidations arrive when a lock is first taken: the writer
+ * (catalog.c's write_rows) therefore asks usermap_tables_current once it
+ * holds its locks on the tables, and checks again if anything arrived
+ * meanwhile.  The commands that change what is checked of a table (its
+ * columns, triggers, rules, row-level security, constraints) take locks
+ * that conflict with the RowExclusiveLock usermap then holds, so that
+ * answer stays true until the transaction ends.  ALTER EXTENSION and
+ * ALTER SCHEMA ... RENAME take no such lock: one that commits while a
+ * change is being written is seen by the next change.
  */
 typedef enum CacheState
 {
@@ -160,32 +163,34 @@ static ItemPointerData hint_tid;
 
 /*
  * What usermap_writer_open sets up for a table, kept from one change to
- * the next: its ResultRelInfo (with the CHECK expressions the executor
- * compiles into it on first use), its slot and the executor state they
- * live in, each table's in a memory context and a resource owner of its
- * own (the slot pins the relation's tuple descriptor, a pin that outlives
- * transactions).  Rows are formed in that memory context too, so that the
- * slot never points into memory an error has freed.  The relation
- * itself is opened and locked by every change; the entry is used only if
- * that yields the same relcache entry, and no invalidation of the table
- * (which marks it stale) has arrived since it was made.  A stale entry is
- * freed, and made again, by the next change that opens the table.
+ * the next: its ResultRelInfo and its slot, in a memory context and a
+ * resource owner of their own (the slot pins the relation's tuple
+ * descriptor, a pin that outlives transactions).  Rows are formed in that
+ * memory context too, so that the slot never points into memory an error
+ * has freed.  The relation itself is opened and locked by every change,
+ * and every change has an executor state of its own: whatever the
+ * executor compiles while writing (index expressions and predicates) lives
+ * and dies with the change, as it would for an INSERT.  A table with CHECK
+ * constraints, which the executor compiles into the ResultRelInfo itself,
+ * is not cached.  The entry is used only if the relation opens to the same
+ * relcache entry, and no invalidation of the table (which marks it stale)
+ * has arrived since it was made.  A stale entry is freed, and made again,
+ * by the next change that opens the table.
  *
  * An entry is "busy" while a writer uses it.  A change recorded while
- * another is being written (a CHECK constraint or an index expression
- * whose function runs user-mapping DDL) gets a writer of its own instead;
- * an error that leaves an entry busy leaves it to the end of the
- * transaction, which makes it stale.
+ * another is being written (an index expression whose function runs
+ * user-mapping DDL) gets a writer of its own instead; an error that leaves
+ * an entry busy leaves it so to the end of the transaction, which makes it
+ * stale.
  */
 typedef struct WriterCacheEntry
 {
 	Oid			relid;			/* InvalidOid: unused */
 	Relation	rel;
 	MemoryContext cxt;
-	EState	   *estate;
+	ResourceOwner owner;		/* holds the slot's tuple descriptor pin */
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
-	ResourceOwner owner;		/* holds the slot's tuple descriptor pin */
 	bool		busy;
 	bool		stale;
 } WriterCacheEntry;
@@ -783,12 +788,10 @@ writer_cache_fill(WriterCacheEntry *entry, Relation rel)
 	CurrentResourceOwner = owner;
 	PG_TRY();
 	{
-		entry->estate = CreateExecutorState();
 		entry->rri = makeNode(ResultRelInfo);
 		InitResultRelInfo(entry->rri, rel, 0, NULL, 0);
-		entry->slot = ExecInitExtraTupleSlot(entry->estate,
-											 RelationGetDescr(rel),
-											 &TTSOpsHeapTuple);
+		entry->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel),
+											   &TTSOpsHeapTuple);
 	}
 	PG_FINALLY();
 	{
@@ -814,9 +817,8 @@ writer_cache_free(WriterCacheEntry *entry)
 	ResourceOwner oldowner = CurrentResourceOwner;
 
 	CurrentResourceOwner = entry->owner;
-	ExecResetTupleTable(entry->estate->es_tupleTable, false);
+	ExecDropSingleTupleTableSlot(entry->slot);
 	CurrentResourceOwner = oldowner;
-	FreeExecutorState(entry->estate);
 	ResourceOwnerDelete(entry->owner);
 	MemoryContextDelete(entry->cxt);
 	entry->relid = InvalidOid;
@@ -824,14 +826,17 @@ writer_cache_free(WriterCacheEntry *entry)
 
 /*
  * The writer cache's entry for "rel", made if need be, or NULL if the
- * entry is busy (see writer_cache).
+ * table is not cached (CHECK constraints) or its entry is busy.
  */
 static WriterCacheEntry *
 writer_cache_entry(Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
+	TupleConstr *constr = RelationGetDescr(rel)->constr;
 	WriterCacheEntry *entry = NULL;
 
+	if (constr != NULL && constr->num_check > 0)
+		return NULL;
 	for (int i = 0; i < WRITER_CACHE_SIZE && entry == NULL; i++)
 		if (writer_cache[i].relid == relid)
 			entry = &writer_cache[i];
@@ -860,34 +865,36 @@ writer_cache_entry(Relation rel)
 }
 
 /*
- * Open "relid" for writing rows through its constraints and indexes.  With
- * "reuse", what the writer needs besides the relation comes from the
- * per-backend writer cache where it can (usermap_record_change, which runs
- * for every change); otherwise it is made for this writer alone.
+ * Open "relid" for writing rows through its constraints and indexes, in
+ * "estate", the executor state of the change, which the caller frees once
+ * the writer is closed; the ResultRelInfo and the slot then come from the
+ * per-backend writer cache where they can (usermap_record_change, which
+ * runs for every change).  With a NULL "estate", everything is the
+ * writer's own.
  *
  * The indexes are opened only when a write or a look-up needs them: a
  * DELETE, or an UPDATE the table AM made HOT, touches none, as in the
  * executor.  The relation lock taken here keeps the index list as it is.
  */
 void
-usermap_writer_open(UsermapWriter *writer, Oid relid, bool reuse)
+usermap_writer_open(UsermapWriter *writer, Oid relid, EState *estate)
 {
 	WriterCacheEntry *entry;
 
 	writer->rel = table_open(relid, RowExclusiveLock);
 	writer->indexes_open = false;
 	writer->fetch_slot = NULL;
-	entry = reuse ? writer_cache_entry(writer->rel) : NULL;
+	writer->own_estate = (estate == NULL);
+	writer->estate = estate ? estate : CreateExecutorState();
+	entry = estate ? writer_cache_entry(writer->rel) : NULL;
 	writer->cached = entry;
 	if (entry != NULL)
 	{
 		entry->busy = true;
-		writer->estate = entry->estate;
 		writer->rri = entry->rri;
 		writer->slot = entry->slot;
 		return;
 	}
-	writer->estate = CreateExecutorState();
 	writer->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(writer->rri, writer->rel, 0, NULL, 0);
 	writer->slot = ExecInitExtraTupleSlot(writer->estate,
@@ -1092,6 +1099,7 @@ usermap_writer_close(UsermapWriter *writer)
 		ExecCloseIndices(writer->rri);
 	if (writer->fetch_slot != NULL)
 		ExecDropSingleTupleTableSlot(writer->fetch_slot);
+	ResetPerTupleExprContext(writer->estate);
 	if (entry != NULL)
 	{
 		/* what ExecOpenIndices made belongs to this change alone */
@@ -1099,10 +1107,9 @@ usermap_writer_close(UsermapWriter *writer)
 		writer->rri->ri_IndexRelationDescs = NULL;
 		writer->rri->ri_IndexRelationInfo = NULL;
 		ExecClearTuple(writer->slot);
-		ResetPerTupleExprContext(writer->estate);
 		entry->busy = false;
 	}
-	else
+	if (writer->own_estate)
 	{
 		ExecResetTupleTable(writer->estate->es_tupleTable, false);
 		FreeExecutorState(writer->estate);

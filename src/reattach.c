@@ -89,7 +89,7 @@ delete_meta_row(const UsermapTables *tables, Oid umid)
 	HeapTuple	tuple;
 	Snapshot	snapshot;
 
-	usermap_writer_open(&writer, tables->meta, false);
+	usermap_writer_open(&writer, tables->meta, NULL);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	tuple = usermap_writer_fetch_key(&writer, tables->meta_pkey, umid, snapshot);
 	if (HeapTupleIsValid(tuple))
