@@ -24,6 +24,7 @@
 #ifndef USERMAP_H
 #define USERMAP_H
 
+#include "access/htup.h"
 #include "access/tupdesc.h"
 #include "catalog/objectaddress.h"
 #include "nodes/execnodes.h"
@@ -35,6 +36,7 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/relcache.h"
+#include "utils/snapshot.h"
 
 /*
  * ---------------------------------------------------------------------
@@ -237,6 +239,8 @@ extern void usermap_catalog_leave_statement(UserMappingStatement saved);
 extern bool usermap_recording_wanted(void);
 extern const char *usermap_mapping_user_name(Oid umuser);
 extern Oid	usermap_mapping_user_oid(const char *user_name);
+extern void usermap_catalog_note_dropping(Oid umid, Oid umuser,
+										  Oid umserver);
 extern void usermap_record_change(UserMappingAction action, Oid umid,
 								  Oid umuser, Oid umserver,
 								  const char *servername,
@@ -262,27 +266,44 @@ typedef struct UsermapTables
 
 /*
  * A table opened for usermap's writes: rows go through the table's
- * constraints and every index, as an INSERT or DELETE would, but fire no
- * trigger (usermap_tables_find refuses tables that have any but its own).
+ * constraints and every index, as an INSERT, UPDATE or DELETE would, but
+ * fire no trigger (usermap_tables_find refuses tables that have any but
+ * its own).  What a writer needs besides the relation may come from a
+ * per-backend cache (catalog_tables.c).
  */
 typedef struct UsermapWriter
 {
 	Relation	rel;
+	void	   *cached;			/* the writer cache entry used, or NULL */
 	EState	   *estate;
+	bool		own_estate;		/* estate made by (and freed with) the writer */
 	ResultRelInfo *rri;
-	TupleTableSlot *slot;
+	bool		indexes_open;	/* rri's indexes, opened when first needed */
+	TupleTableSlot *slot;		/* the row being written */
+	TupleTableSlot *fetch_slot; /* rows read, made when first needed */
 } UsermapWriter;
 
 extern bool usermap_tables_find(UsermapTables *tables, bool for_recording);
+extern bool usermap_tables_current(const UsermapTables *tables);
 extern void usermap_tables_forget(void);
 extern void usermap_tables_install_callbacks(void);
 extern void usermap_tables_note_drop(Oid classId, Oid objectId);
+extern bool usermap_meta_row_hint(Oid umid, ItemPointer tid);
+extern void usermap_meta_row_note(Oid umid, ItemPointer tid);
 extern void usermap_check_own_schema(void);
 
-extern void usermap_writer_open(UsermapWriter *writer, Oid relid);
+extern void usermap_writer_open(UsermapWriter *writer, Oid relid,
+								EState *estate);
 extern void usermap_writer_insert(UsermapWriter *writer, Datum *values,
-								  bool *nulls);
+								  bool *nulls, int natts, ItemPointer tid);
+extern void usermap_writer_update(UsermapWriter *writer, ItemPointer otid,
+								  Datum *values, bool *nulls, int natts,
+								  ItemPointer tid);
 extern void usermap_writer_delete(UsermapWriter *writer, ItemPointer tid);
+extern HeapTuple usermap_writer_fetch_tid(UsermapWriter *writer,
+										  ItemPointer tid, Snapshot snapshot);
+extern HeapTuple usermap_writer_fetch_key(UsermapWriter *writer, Oid indexid,
+										  Oid key, Snapshot snapshot);
 extern void usermap_writer_close(UsermapWriter *writer);
 
 /*

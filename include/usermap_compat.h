@@ -131,15 +131,40 @@ typedef uint64 usermap_query_id;
 
 /*
  * 16: "Allow HOT updates for indexes on summarizing columns" (19d8e2308)
- * added ExecInsertIndexTuples()'s onlySummarizing argument.  usermap only
- * inserts new rows, which go into every index.
+ * added ExecInsertIndexTuples()'s onlySummarizing argument, and made
+ * simple_table_tuple_update() say which indexes an update needs
+ * (TU_UpdateIndexes) where 15 says whether it needs any (bool).  A new row
+ * goes into every index; an updated one into those the table AM asks for,
+ * as ExecUpdate does.
  */
 #if PG_VERSION_NUM >= 160000
+#include "access/tableam.h"
 #define usermap_insert_index_tuples(rri, slot, estate) \
 	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+typedef TU_UpdateIndexes usermap_update_indexes;
+#define USERMAP_UPDATE_NEEDS_INDEXES(u) ((u) != TU_None)
+#define usermap_update_index_tuples(rri, slot, estate, u) \
+	ExecInsertIndexTuples((rri), (slot), (estate), true, false, NULL, NIL, \
+						  (u) == TU_Summarizing)
 #else
 #define usermap_insert_index_tuples(rri, slot, estate) \
 	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+typedef bool usermap_update_indexes;
+#define USERMAP_UPDATE_NEEDS_INDEXES(u) (u)
+#define usermap_update_index_tuples(rri, slot, estate, u) \
+	ExecInsertIndexTuples((rri), (slot), (estate), true, false, NULL, NIL)
+#endif
+
+/*
+ * 18 gave index_beginscan() an IndexScanInstrumentation argument (for the
+ * index search counts EXPLAIN ANALYZE shows); usermap counts nothing.
+ */
+#if PG_VERSION_NUM >= 180000
+#define usermap_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), (norderbys))
+#else
+#define usermap_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), (norderbys))
 #endif
 
 #endif							/* USERMAP_COMPAT_H */

@@ -233,6 +233,41 @@ CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_sales;
 ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_sales OPTIONS (ADD user 'a');
 ROLLBACK;
 ALTER TABLE usermap.audit_log DROP CONSTRAINT regress_um_one_per_xact;
+-- A CHECK constraint, or an index expression, whose function changes
+-- another mapping while usermap writes a row: the nested change and the
+-- one that caused it are both recorded in full.
+CREATE FUNCTION regress_um_nested(action text) RETURNS text
+  LANGUAGE plpgsql AS $$
+BEGIN
+  IF action = 'CREATE' AND current_setting('regress_um.nest', true) = 'on' THEN
+    ALTER USER MAPPING FOR regress_um_admin SERVER regress_um_sales OPTIONS (ADD nested 'yes');
+  END IF;
+  RETURN action;
+END $$;
+-- (an index needs an immutable function: a wrapper that claims to be one)
+CREATE FUNCTION regress_um_nested_key(action text) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $$ SELECT public.regress_um_nested(action) $$;
+BEGIN;
+CREATE USER MAPPING FOR regress_um_admin SERVER regress_um_sales;
+ALTER TABLE usermap.audit_log ADD CONSTRAINT regress_um_nested
+  CHECK (regress_um_nested(action) IS NOT NULL);
+SET LOCAL regress_um.nest = on;
+CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_sales OPTIONS (user 'a');
+SELECT action, user_name, new_options FROM usermap.audit_log
+ WHERE server_name = 'regress_um_sales' ORDER BY id;
+SELECT user_name, options, created_at IS NOT NULL AS created_known
+  FROM usermap.mappings WHERE server_name = 'regress_um_sales' ORDER BY 1;
+ROLLBACK;
+BEGIN;
+CREATE USER MAPPING FOR regress_um_admin SERVER regress_um_sales;
+CREATE INDEX regress_um_nested ON usermap.audit_log (regress_um_nested_key(action));
+SET LOCAL regress_um.nest = on;
+CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_sales OPTIONS (user 'a');
+SELECT action, user_name, new_options FROM usermap.audit_log
+ WHERE server_name = 'regress_um_sales' ORDER BY id;
+ROLLBACK;
+DROP FUNCTION regress_um_nested_key(text);
+DROP FUNCTION regress_um_nested(text);
 -- NOT NULL added to a column usermap may leave empty.
 ALTER TABLE usermap.mapping_meta ALTER COLUMN created_at SET NOT NULL;
 SET usermap.enabled = off;
@@ -254,6 +289,66 @@ DROP TRIGGER regress_um_refuse ON usermap.audit_log;
 CREATE RULE regress_um_nothing AS ON INSERT TO usermap.audit_log DO INSTEAD NOTHING;
 ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'p5');
 DROP RULE regress_um_nothing ON usermap.audit_log;
+-- Row-level security, whose policies usermap's writes would not apply
+-- either: a policy admitting no row, on a table with RLS enabled, refuses
+-- every change, and so does FORCE alone; nothing is changed or recorded.
+SELECT count(*) AS audit_rows FROM usermap.audit_log \gset
+ALTER TABLE usermap.audit_log ENABLE ROW LEVEL SECURITY;
+CREATE POLICY regress_um_no_row ON usermap.audit_log USING (false) WITH CHECK (false);
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'p5');
+DROP USER MAPPING FOR regress_um_alice SERVER regress_um_srv;
+DROP POLICY regress_um_no_row ON usermap.audit_log;
+ALTER TABLE usermap.audit_log DISABLE ROW LEVEL SECURITY;
+ALTER TABLE usermap.mapping_meta FORCE ROW LEVEL SECURITY;
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'p5');
+ALTER TABLE usermap.mapping_meta NO FORCE ROW LEVEL SECURITY;
+SELECT count(*) - :audit_rows AS new_audit_rows FROM usermap.audit_log;
+SELECT umoptions FROM pg_user_mappings
+ WHERE srvname = 'regress_um_srv' AND usename = 'regress_um_alice';
+-- What a session has checked is checked again once the tables change: the
+-- same session records a change, a column is added, and the next change
+-- is refused (a cached answer would have let it write a row of the old
+-- shape).
+BEGIN;
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'p5');
+ALTER TABLE usermap.audit_log ADD COLUMN regress_um_extra integer;
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'p5');
+ROLLBACK;
+-- The mapping's metadata row is found again, its history kept, after the
+-- table is rewritten (new TIDs) between two changes ...
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'p5');
+VACUUM FULL usermap.mapping_meta;
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'p5');
+SELECT count(*), bool_and(created_at IS NOT NULL) AS history_kept
+  FROM usermap.mapping_meta m JOIN pg_user_mappings u ON u.umid = m.umid
+ WHERE u.usename = 'regress_um_alice' AND u.srvname = 'regress_um_srv';
+-- ... where a superuser updated it (its new version is read, not the one
+-- usermap last wrote) ...
+BEGIN;
+UPDATE usermap.mapping_meta SET created_by = 'regress_um_edited'
+ WHERE umid = (SELECT umid FROM pg_user_mappings
+                WHERE usename = 'regress_um_alice' AND srvname = 'regress_um_srv');
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'p5');
+SELECT count(*), min(created_by) AS created_by
+  FROM usermap.mapping_meta m JOIN pg_user_mappings u ON u.umid = m.umid
+ WHERE u.usename = 'regress_um_alice' AND u.srvname = 'regress_um_srv';
+ROLLBACK;
+-- ... and no deleted row is read, whether DELETE or TRUNCATE removed
+-- it: the mapping gets a row of unknown creation.
+BEGIN;
+DELETE FROM usermap.mapping_meta;
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'p5');
+SELECT count(*), bool_and(created_at IS NULL) AS history_unknown
+  FROM usermap.mapping_meta m JOIN pg_user_mappings u ON u.umid = m.umid
+ WHERE u.usename = 'regress_um_alice' AND u.srvname = 'regress_um_srv';
+ROLLBACK;
+BEGIN;
+TRUNCATE usermap.mapping_meta;
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'p5');
+SELECT count(*), bool_and(created_at IS NULL) AS history_unknown
+  FROM usermap.mapping_meta m JOIN pg_user_mappings u ON u.umid = m.umid
+ WHERE u.usename = 'regress_um_alice' AND u.srvname = 'regress_um_srv';
+ROLLBACK;
 -- A foreign key is enforced by triggers too.
 CREATE TABLE regress_um_servers (name text PRIMARY KEY);
 INSERT INTO regress_um_servers VALUES ('regress_um_srv'), ('regress_um_sales');

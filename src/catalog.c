@@ -24,11 +24,11 @@
  * change may not write to usermap's tables (nobody but usermap should),
  * it avoids running SQL under another role, and it is several times
  * cheaper.  They go through the tables' constraints and indexes as an
- * INSERT would, but fire no trigger (mapping_meta's trigger exists for
- * restores only; see reattach.c); catalog_tables.c finds the tables
- * through the extension's membership and refuses tables it cannot write
- * that way.  Rolling back the transaction, or a savepoint, rolls the rows
- * back too.
+ * INSERT, UPDATE or DELETE would, but fire no trigger and apply no
+ * row-level security policy (mapping_meta's trigger exists for restores
+ * only; see reattach.c); catalog_tables.c finds the tables through the
+ * extension's membership and refuses tables it cannot write that way.
+ * Rolling back the transaction, or a savepoint, rolls the rows back too.
  *
  * Mappings are named as pg_user_mappings names them: the public mapping
  * is "public", which no role can be called.
@@ -58,11 +58,13 @@
 #include "catalog/objectaccess.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_foreign_server.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "commands/sequence.h"
+#include "executor/executor.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
@@ -258,12 +260,12 @@ nullable_text(const char *s, bool *isnull)
 }
 
 /*
- * Append the change to usermap.audit_log.
+ * Append the change to usermap.audit_log, through "writer".
  */
 static void
-insert_audit_row(const UsermapTables *tables, const ChangeRecord *rec)
+insert_audit_row(UsermapWriter *writer, const UsermapTables *tables,
+				 const ChangeRecord *rec)
 {
-	UsermapWriter writer;
 	Datum		values[AUDIT_NATTS];
 	bool		nulls[AUDIT_NATTS];
 
@@ -287,9 +289,7 @@ insert_audit_row(const UsermapTables *tables, const ChangeRecord *rec)
 	values[AUDIT_TRANSACTION_ID - 1] =
 		FullTransactionIdGetDatum(GetTopFullTransactionId());
 
-	usermap_writer_open(&writer, tables->audit);
-	usermap_writer_insert(&writer, values, nulls);
-	usermap_writer_close(&writer);
+	usermap_writer_insert(writer, values, nulls, AUDIT_NATTS, NULL);
 }
 
 /*
@@ -362,35 +362,40 @@ find_detached_row(Relation rel, Snapshot snapshot, const ChangeRecord *rec)
  * The mapping's own metadata row (its OID's, describing it), copied, or
  * NULL.  A row under its OID that describes another mapping, left behind
  * by a drop usermap did not see, is returned through "stale".
+ *
+ * The row is read where this backend last wrote it, if it remembers that
+ * and the snapshot sees a row of the mapping's OID there: the primary key
+ * on umid makes it the one row of that OID the snapshot sees, the one the
+ * index would find.  Otherwise (another mapping was changed since, another
+ * session changed this one, the table was rewritten), through the index.
  */
 static HeapTuple
-find_own_row(Relation rel, Oid pkey, Snapshot snapshot,
+find_own_row(UsermapWriter *writer, Oid pkey, Snapshot snapshot,
 			 const ChangeRecord *rec, HeapTuple *stale)
 {
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	HeapTuple	own = NULL;
+	TupleDesc	desc = RelationGetDescr(writer->rel);
+	ItemPointerData tid;
+	HeapTuple	tuple = NULL;
+	bool		isnull;
 
 	*stale = NULL;
-	ScanKeyInit(&key, META_UMID, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(rec->umid));
-	scan = systable_beginscan(rel, pkey, true, snapshot, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
+	if (usermap_meta_row_hint(rec->umid, &tid))
 	{
-		bool		isnull;
-		TupleDesc	desc = RelationGetDescr(rel);
-		Oid			umuser = DatumGetObjectId(heap_getattr(tuple, META_UMUSER, desc, &isnull));
-		Oid			umserver = DatumGetObjectId(heap_getattr(tuple, META_UMSERVER, desc, &isnull));
-
-		if (umuser == rec->umuser && umserver == rec->umserver)
-			own = heap_copytuple(tuple);
-		else
-			*stale = heap_copytuple(tuple);
+		tuple = usermap_writer_fetch_tid(writer, &tid, snapshot);
+		if (tuple != NULL &&
+			DatumGetObjectId(heap_getattr(tuple, META_UMID, desc, &isnull)) != rec->umid)
+			tuple = NULL;
 	}
-	systable_endscan(scan);
-	return own;
+	if (tuple == NULL)
+		tuple = usermap_writer_fetch_key(writer, pkey, rec->umid, snapshot);
+	if (tuple == NULL)
+		return NULL;
+
+	if (DatumGetObjectId(heap_getattr(tuple, META_UMUSER, desc, &isnull)) == rec->umuser &&
+		DatumGetObjectId(heap_getattr(tuple, META_UMSERVER, desc, &isnull)) == rec->umserver)
+		return tuple;
+	*stale = tuple;
+	return NULL;
 }
 
 /*
@@ -437,51 +442,106 @@ form_meta_row(const ChangeRecord *rec, HeapTuple old, TupleDesc desc,
 }
 
 /*
- * Bring the mapping's row of usermap.mapping_meta up to date.
+ * Bring the mapping's row of usermap.mapping_meta up to date, through
+ * "writer".
  *
  * CREATE writes a fresh row, replacing any row a dropped mapping with the
  * same OID left behind while usermap was not recording.  ALTER updates the
  * "modified" columns, and secret_changed_at if a secret changed; a mapping
  * without a row of its own takes over the detached row recorded under its
  * names (after pg_upgrade), or else gets a row whose creation is unknown.
- * DROP deletes the row (or that detached row).  Rows are replaced, not
- * updated in place: a DELETE and an INSERT through the table's
- * constraints and indexes.
+ * DROP deletes the row (or that detached row).  A row of the mapping's own
+ * is updated as UPDATE would (HOT where the table allows it); any other
+ * row is replaced, a DELETE and an INSERT, since its key changes.  Every
+ * write goes through the table's constraints and indexes.
  */
 static void
-write_meta_row(const UsermapTables *tables, const ChangeRecord *rec)
+write_meta_row(UsermapWriter *writer, const UsermapTables *tables,
+			   const ChangeRecord *rec)
 {
-	UsermapWriter writer;
 	Snapshot	snapshot;
 	HeapTuple	own;
 	HeapTuple	stale;
 	HeapTuple	history;
+	Datum		values[META_NATTS];
+	bool		nulls[META_NATTS];
+	ItemPointerData tid;
 
-	usermap_writer_open(&writer, tables->meta);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	own = find_own_row(writer.rel, tables->meta_pkey, snapshot, rec, &stale);
+	own = find_own_row(writer, tables->meta_pkey, snapshot, rec, &stale);
 	history = own;
 	if (own == NULL && rec->action != USERMAP_ACTION_CREATE)
-		history = find_detached_row(writer.rel, snapshot, rec);
+		history = find_detached_row(writer->rel, snapshot, rec);
 
 	if (stale != NULL)
-		usermap_writer_delete(&writer, &stale->t_self);
-	if (history != NULL)
-		usermap_writer_delete(&writer, &history->t_self);
+		usermap_writer_delete(writer, &stale->t_self);
 
-	if (rec->action != USERMAP_ACTION_DROP)
+	if (rec->action == USERMAP_ACTION_ALTER && own != NULL)
 	{
-		Datum		values[META_NATTS];
-		bool		nulls[META_NATTS];
-
-		/* CREATE starts afresh even over a row of its own OID */
-		form_meta_row(rec, rec->action == USERMAP_ACTION_ALTER ? history : NULL,
-					  RelationGetDescr(writer.rel), values, nulls);
-		usermap_writer_insert(&writer, values, nulls);
+		form_meta_row(rec, own, RelationGetDescr(writer->rel), values, nulls);
+		usermap_writer_update(writer, &own->t_self, values, nulls, META_NATTS,
+							  &tid);
+		usermap_meta_row_note(rec->umid, &tid);
+	}
+	else
+	{
+		if (history != NULL)
+			usermap_writer_delete(writer, &history->t_self);
+		if (rec->action != USERMAP_ACTION_DROP)
+		{
+			/* CREATE starts afresh even over a row of its own OID */
+			form_meta_row(rec, rec->action == USERMAP_ACTION_ALTER ? history : NULL,
+						  RelationGetDescr(writer->rel), values, nulls);
+			usermap_writer_insert(writer, values, nulls, META_NATTS, &tid);
+			usermap_meta_row_note(rec->umid, &tid);
+		}
+		else
+			usermap_meta_row_note(rec->umid, NULL);
 	}
 
 	UnregisterSnapshot(snapshot);
-	usermap_writer_close(&writer);
+}
+
+/*
+ * Write the change's rows: the audit row, then the metadata row, in one
+ * executor state.
+ *
+ * The tables are locked (opened) before anything is written, and only
+ * then is the cached outcome of usermap_tables_find trusted: invalidations
+ * of whatever committed before the lock was granted (a trigger created, a
+ * column added, ALTER EXTENSION) arrive while it is taken, and clear the
+ * cache.  If they did, the tables are checked again under the lock.  Once
+ * the locks are held, nothing that is checked can change before the
+ * transaction ends.
+ */
+static void
+write_rows(UsermapTables *tables, const ChangeRecord *rec)
+{
+	EState	   *estate = CreateExecutorState();
+	UsermapWriter audit;
+	UsermapWriter meta;
+
+	for (;;)
+	{
+		usermap_writer_open(&audit, tables->audit, estate);
+		usermap_writer_open(&meta, tables->meta, estate);
+		if (usermap_tables_current(tables))
+			break;
+		usermap_writer_close(&meta);
+		usermap_writer_close(&audit);
+		if (!usermap_tables_find(tables, true))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("extension \"usermap\" was dropped while a user-mapping change was being recorded")));
+	}
+
+	insert_audit_row(&audit, tables, rec);
+	write_meta_row(&meta, tables, rec);
+
+	usermap_writer_close(&meta);
+	usermap_writer_close(&audit);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
 }
 
 /*
@@ -562,7 +622,9 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 	rec.changed_options = usermap_changed_options(old_options, new_options);
 	rec.secret_changed = usermap_any_secret(rec.changed_options);
 	rec.session_role = GetUserNameFromId(GetSessionUserId(), false);
-	rec.current_role = GetUserNameFromId(GetUserId(), false);
+	/* one look-up where no SET ROLE or SECURITY DEFINER is in force */
+	rec.current_role = GetUserId() == GetSessionUserId() ? rec.session_role :
+		GetUserNameFromId(GetUserId(), false);
 	rec.statement = current_statement_text();
 	rec.at = GetCurrentStatementStartTimestamp();
 
@@ -572,33 +634,82 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 		return;
 	}
 
-	insert_audit_row(&tables, &rec);
-	write_meta_row(&tables, &rec);
+	write_rows(&tables, &rec);
+}
+
+/*
+ * The mapping DROP USER MAPPING is about to drop (ddl.c says), by its OID
+ * and key; InvalidOid when none.
+ */
+static Oid	dropping_umid = InvalidOid;
+static Oid	dropping_umuser;
+static Oid	dropping_umserver;
+
+/*
+ * ddl.c: "umid", the mapping of "umuser" on "umserver", is about to be
+ * dropped (InvalidOid: the drop is over).  A hint for record_mapping_drop,
+ * which checks it.
+ */
+void
+usermap_catalog_note_dropping(Oid umid, Oid umuser, Oid umserver)
+{
+	dropping_umid = umid;
+	dropping_umuser = umuser;
+	dropping_umserver = umserver;
 }
 
 /*
  * A user mapping is being dropped, by whatever statement: record it while
  * its row can still be read.
+ *
+ * For DROP USER MAPPING, the row is read from the syscache by its key: the
+ * statement has just looked it up (and locked it) that way, so the entry
+ * is there, where the entry by OID is usually not (the row changed since
+ * it was last read by OID).  The row found must be of the OID being
+ * dropped; any other drop looks the row up by OID.
  */
 static void
 record_mapping_drop(Oid umid)
 {
-	HeapTuple	tuple;
+	HeapTuple	tuple = NULL;
+	int			cacheid = USERMAPPINGOID;
 	Form_pg_user_mapping form;
 	Datum		options;
 	bool		isnull;
-	ForeignServer *server;
+	HeapTuple	srvtuple;
+	char	   *servername;
 
-	tuple = SearchSysCache1(USERMAPPINGOID, ObjectIdGetDatum(umid));
+	if (OidIsValid(umid) && umid == dropping_umid)
+	{
+		tuple = SearchSysCache2(USERMAPPINGUSERSERVER,
+								ObjectIdGetDatum(dropping_umuser),
+								ObjectIdGetDatum(dropping_umserver));
+		if (HeapTupleIsValid(tuple) &&
+			((Form_pg_user_mapping) GETSTRUCT(tuple))->oid != umid)
+		{
+			ReleaseSysCache(tuple);
+			tuple = NULL;
+		}
+		if (HeapTupleIsValid(tuple))
+			cacheid = USERMAPPINGUSERSERVER;
+	}
+	if (!HeapTupleIsValid(tuple))
+		tuple = SearchSysCache1(USERMAPPINGOID, ObjectIdGetDatum(umid));
 	if (!HeapTupleIsValid(tuple))
 		return;
 	form = (Form_pg_user_mapping) GETSTRUCT(tuple);
-	options = SysCacheGetAttr(USERMAPPINGOID, tuple,
+	options = SysCacheGetAttr(cacheid, tuple,
 							  Anum_pg_user_mapping_umoptions, &isnull);
-	server = GetForeignServer(form->umserver);
+
+	/* only the name: GetForeignServer would decode its options too */
+	srvtuple = SearchSysCache1(FOREIGNSERVEROID, ObjectIdGetDatum(form->umserver));
+	if (!HeapTupleIsValid(srvtuple))
+		elog(ERROR, "cache lookup failed for foreign server %u", form->umserver);
+	servername = pstrdup(NameStr(((Form_pg_foreign_server) GETSTRUCT(srvtuple))->srvname));
+	ReleaseSysCache(srvtuple);
 
 	usermap_record_change(USERMAP_ACTION_DROP, umid,
-						  form->umuser, form->umserver, server->servername,
+						  form->umuser, form->umserver, servername,
 						  usermap_options_decode(isnull ? PointerGetDatum(NULL) : options),
 						  NIL);
 	ReleaseSysCache(tuple);

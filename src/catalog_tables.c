@@ -15,21 +15,20 @@
  *	  and administrators' queries, refer to it by that name);
  *	- every column has the name and type the install script gave it and
  *	  is not dropped, so that a row formed here matches the table;
- *	- the table has no trigger and no rule but the extension's own, since
- *	  usermap's writes fire neither: a row SQL would refuse is refused,
- *	  never stored behind the administrator's back.
+ *	- the table has no trigger and no rule but the extension's own, and no
+ *	  row-level security, since usermap's writes apply none of them: a row
+ *	  SQL would refuse is refused, never stored behind the administrator's
+ *	  back.
  *
  * Rows then go through the table's constraints (NOT NULL, CHECK) and
  * every index (unique, exclusion, expression, partial) exactly as the
- * executor applies them to an INSERT (ExecConstraints,
+ * executor applies them to an INSERT or UPDATE (ExecConstraints,
  * ExecInsertIndexTuples).
  *
  * What is found is cached per backend and forgotten on any invalidation
- * that could change it: pg_class and pg_namespace changes, a relcache
- * invalidation of one of the tables (ALTER TABLE, CREATE TRIGGER, CREATE
- * RULE, CREATE INDEX, ADD CONSTRAINT all send one), and ALTER EXTENSION,
- * which usermap turns into relcache invalidations of its tables so that
- * every backend hears of it.
+ * that could change it (see the cache's comment below), and trusted only
+ * once the tables are locked for writing; so is what the executor needs to
+ * write each table (the writer cache).
  *
  * Portions Copyright (c) 2026, usermap developers
  *
@@ -59,12 +58,14 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -115,7 +116,30 @@ static const ColumnShape meta_shape[META_NATTS] = {
 
 /*
  * The per-backend cache.  "state" is CACHE_UNKNOWN until looked up; only
- * outcomes that raise no error are cached.
+ * outcomes that raise no error are cached.  A cached CACHE_USABLE says
+ * that every check of usermap_tables_find held when it last ran, and that
+ * no invalidation that could change its outcome has arrived since:
+ *
+ *	- pg_class changes (RELNAMENSP: a table renamed, moved, created or
+ *	  dropped) and pg_namespace changes (the schema renamed);
+ *	- a relcache invalidation of one of the tables, which every ALTER
+ *	  TABLE (columns, RLS), CREATE/DROP TRIGGER or RULE, ENABLE/DISABLE
+ *	  TRIGGER, CREATE/DROP INDEX, ADD/DROP CONSTRAINT and TRUNCATE sends;
+ *	  InvalidOid (a cache reset) counts for all;
+ *	- ALTER EXTENSION usermap (ADD, DROP, UPDATE), which changes only
+ *	  pg_depend or pg_extension, catalogs without a syscache to hear from:
+ *	  usermap_tables_note_drop turns it into relcache invalidations, sent
+ *	  to every backend at commit.
+ *
+ * Those invalidations arrive when a lock is first taken: the writer
+ * (catalog.c's write_rows) therefore asks usermap_tables_current once it
+ * holds its locks on the tables, and checks again if anything arrived
+ * meanwhile.  The commands that change what is checked of a table (its
+ * columns, triggers, rules, row-level security, constraints) take locks
+ * that conflict with the RowExclusiveLock usermap then holds, so that
+ * answer stays true until the transaction ends.  ALTER EXTENSION and
+ * ALTER SCHEMA ... RENAME take no such lock: one that commits while a
+ * change is being written is seen by the next change.
  */
 typedef enum CacheState
 {
@@ -126,6 +150,53 @@ typedef enum CacheState
 
 static CacheState cache_state = CACHE_UNKNOWN;
 static UsermapTables cache_tables;
+
+/*
+ * Where this backend last wrote a mapping's metadata row: a hint only,
+ * which saves the index scan when the next change is to the same mapping
+ * (as CREATE, ALTER and DROP of one mapping follow each other).  Every use
+ * checks the row it finds there (see usermap_meta_row_hint), so a stale
+ * hint costs one read; it is dropped with the cache all the same.
+ */
+static Oid	hint_umid = InvalidOid;
+static ItemPointerData hint_tid;
+
+/*
+ * What usermap_writer_open sets up for a table, kept from one change to
+ * the next: its ResultRelInfo and its slot, in a memory context and a
+ * resource owner of their own (the slot pins the relation's tuple
+ * descriptor, a pin that outlives transactions).  Rows are formed in that
+ * memory context too, so that the slot never points into memory an error
+ * has freed.  The relation itself is opened and locked by every change,
+ * and every change has an executor state of its own: whatever the
+ * executor compiles while writing (index expressions and predicates) lives
+ * and dies with the change, as it would for an INSERT.  A table with CHECK
+ * constraints, which the executor compiles into the ResultRelInfo itself,
+ * is not cached.  The entry is used only if the relation opens to the same
+ * relcache entry, and no invalidation of the table (which marks it stale)
+ * has arrived since it was made.  A stale entry is freed, and made again,
+ * by the next change that opens the table.
+ *
+ * An entry is "busy" while a writer uses it.  A change recorded while
+ * another is being written (an index expression whose function runs
+ * user-mapping DDL) gets a writer of its own instead; an error that leaves
+ * an entry busy leaves it so to the end of the transaction, which makes it
+ * stale.
+ */
+typedef struct WriterCacheEntry
+{
+	Oid			relid;			/* InvalidOid: unused */
+	Relation	rel;
+	MemoryContext cxt;
+	ResourceOwner owner;		/* holds the slot's tuple descriptor pin */
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	bool		busy;
+	bool		stale;
+} WriterCacheEntry;
+
+#define WRITER_CACHE_SIZE 2		/* audit_log and mapping_meta */
+static WriterCacheEntry writer_cache[WRITER_CACHE_SIZE];
 
 /*
  * Set when one of the cached tables is dropped in this transaction: the
@@ -139,6 +210,7 @@ void
 usermap_tables_forget(void)
 {
 	cache_state = CACHE_UNKNOWN;
+	hint_umid = InvalidOid;
 }
 
 static void
@@ -154,6 +226,13 @@ relcache_changed(Datum arg, Oid relid)
 		(relid == InvalidOid || relid == cache_tables.meta ||
 		 relid == cache_tables.audit || relid == cache_tables.audit_seq))
 		cache_state = CACHE_UNKNOWN;
+	/* TRUNCATE, VACUUM FULL and CLUSTER give the rows new TIDs */
+	if (relid == InvalidOid || relid == cache_tables.meta)
+		hint_umid = InvalidOid;
+	for (int i = 0; i < WRITER_CACHE_SIZE; i++)
+		if (OidIsValid(writer_cache[i].relid) &&
+			(relid == InvalidOid || relid == writer_cache[i].relid))
+			writer_cache[i].stale = true;
 }
 
 static void
@@ -162,7 +241,16 @@ xact_changed(XactEvent event, void *arg)
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
+	{
 		tables_dropped_in_xact = false;
+		/* only an error leaves an entry busy: do not trust what it holds */
+		for (int i = 0; i < WRITER_CACHE_SIZE; i++)
+			if (writer_cache[i].busy)
+			{
+				writer_cache[i].busy = false;
+				writer_cache[i].stale = true;
+			}
+	}
 }
 
 void
@@ -176,9 +264,12 @@ usermap_tables_install_callbacks(void)
 
 /*
  * Called from the object-access hook for every dropped object and every
- * altered extension.  ALTER EXTENSION (ADD, DROP, UPDATE) changes no
- * pg_class row, so no other backend would notice: turn it into relcache
- * invalidations of the tables, sent to every backend at commit.
+ * created or altered extension.  ALTER EXTENSION (ADD, DROP, UPDATE)
+ * changes no pg_class row, so no other backend would notice: turn it into
+ * relcache invalidations of the tables, sent to every backend at commit.
+ * A backend that has not looked the tables up itself does not know which
+ * they are (the change may just have taken one out of the extension): for
+ * usermap it invalidates every relation instead, which is rare enough.
  */
 void
 usermap_tables_note_drop(Oid classId, Oid objectId)
@@ -190,15 +281,60 @@ usermap_tables_note_drop(Oid classId, Oid objectId)
 			CacheInvalidateRelcacheByRelid(cache_tables.meta);
 			CacheInvalidateRelcacheByRelid(cache_tables.audit);
 		}
-		cache_state = CACHE_UNKNOWN;
+		else if (objectId == get_extension_oid("usermap", true))
+			CacheInvalidateRelcacheAll();
+		usermap_tables_forget();
 	}
 	else if (classId == RelationRelationId && cache_state == CACHE_USABLE &&
 			 (objectId == cache_tables.meta || objectId == cache_tables.audit ||
 			  objectId == cache_tables.audit_seq))
 	{
 		tables_dropped_in_xact = true;
-		cache_state = CACHE_UNKNOWN;
+		usermap_tables_forget();
 	}
+}
+
+/*
+ * Is "tables" what the cache holds, with nothing arrived since that could
+ * change it?  See the cache's comment for when to ask.
+ */
+bool
+usermap_tables_current(const UsermapTables *tables)
+{
+	return cache_state == CACHE_USABLE &&
+		memcmp(tables, &cache_tables, sizeof(UsermapTables)) == 0;
+}
+
+/*
+ * The TID where this backend last wrote the metadata row of mapping
+ * "umid", if it remembers one.  The caller must read the row there under
+ * its snapshot and check that it is a row of "umid": mapping_meta's
+ * primary key makes that row the only one of "umid" the snapshot sees.
+ */
+bool
+usermap_meta_row_hint(Oid umid, ItemPointer tid)
+{
+	if (!OidIsValid(umid) || umid != hint_umid)
+		return false;
+	*tid = hint_tid;
+	return true;
+}
+
+/*
+ * Remember that mapping "umid"'s metadata row is now at "tid" (NULL: it
+ * has none).
+ */
+void
+usermap_meta_row_note(Oid umid, ItemPointer tid)
+{
+	if (tid == NULL)
+	{
+		if (umid == hint_umid)
+			hint_umid = InvalidOid;
+		return;
+	}
+	hint_umid = umid;
+	hint_tid = *tid;
 }
 
 /*
@@ -314,16 +450,30 @@ check_shape(Relation rel, const ColumnShape *shape, int natts)
 }
 
 /*
- * Raise an error if "rel" has a trigger or a rule, other than the
- * extension's own re-attachment trigger on mapping_meta.  usermap's writes
- * fire neither, so a row the trigger or rule would refuse or divert would
- * be stored anyway.  Foreign keys and deferrable constraints are enforced
+ * Raise an error if "rel" has row-level security enabled, or a trigger or
+ * a rule, other than the extension's own re-attachment trigger on
+ * mapping_meta.  usermap's writes apply none of them, so a row a policy,
+ * trigger or rule would refuse or divert would be stored anyway.  Foreign keys and deferrable constraints are enforced
  * by (internal) triggers, and are refused the same way.
  */
 static void
 check_triggers_and_rules(Relation rel, bool is_meta)
 {
 	TriggerDesc *trigdesc = rel->trigdesc;
+
+	/*
+	 * Row-level security: usermap's writes go around the policies, so a row a
+	 * policy would refuse could be stored; refuse the change instead. FORCE
+	 * alone binds no superuser, but says the administrator meant the policies
+	 * to hold for everyone, and is refused too.
+	 */
+	if (rel->rd_rel->relrowsecurity || rel->rd_rel->relforcerowsecurity)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("usermap cannot record user-mapping changes while table \"%s\" has row-level security enabled",
+						RelationGetRelationName(rel)),
+				 errdetail("usermap writes its tables without applying row-level security policies."),
+				 errhint("Disable it with ALTER TABLE ... DISABLE ROW LEVEL SECURITY (and NO FORCE ROW LEVEL SECURITY).")));
 
 	if (rel->rd_rules != NULL)
 		ereport(ERROR,
@@ -621,41 +771,194 @@ usermap_check_own_schema(void)
 }
 
 /*
- * Open "relid" for writing rows through its constraints and indexes.
+ * Make the writer cache's "entry" for "rel".
  */
-void
-usermap_writer_open(UsermapWriter *writer, Oid relid)
+static void
+writer_cache_fill(WriterCacheEntry *entry, Relation rel)
 {
-	writer->rel = table_open(relid, RowExclusiveLock);
-	writer->estate = CreateExecutorState();
-	writer->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(writer->rri, writer->rel, 0, NULL, 0);
-	ExecOpenIndices(writer->rri, false);
-	writer->slot = ExecInitExtraTupleSlot(writer->estate,
-										  RelationGetDescr(writer->rel),
-										  &TTSOpsVirtual);
+	MemoryContext cxt;
+	ResourceOwner owner;
+	MemoryContext oldcxt;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	cxt = AllocSetContextCreate(TopMemoryContext, "usermap writer",
+								ALLOCSET_SMALL_SIZES);
+	owner = ResourceOwnerCreate(NULL, "usermap writer");
+	oldcxt = MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	PG_TRY();
+	{
+		entry->rri = makeNode(ResultRelInfo);
+		InitResultRelInfo(entry->rri, rel, 0, NULL, 0);
+		entry->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel),
+											   &TTSOpsHeapTuple);
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = oldowner;
+		MemoryContextSwitchTo(oldcxt);
+	}
+	PG_END_TRY();
+	entry->cxt = cxt;
+	entry->owner = owner;
+	entry->rel = rel;
+	entry->busy = false;
+	entry->stale = false;
+	entry->relid = RelationGetRelid(rel);
 }
 
 /*
- * Insert one row, as INSERT would: NOT NULL and CHECK constraints first,
- * then the heap, then every index, where unique and exclusion constraints
- * are checked and expression and partial indexes computed.
+ * Free the writer cache's "entry".  Its slot holds nothing but memory of
+ * its own context, whatever error ended its last use.
+ */
+static void
+writer_cache_free(WriterCacheEntry *entry)
+{
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	CurrentResourceOwner = entry->owner;
+	ExecDropSingleTupleTableSlot(entry->slot);
+	CurrentResourceOwner = oldowner;
+	ResourceOwnerDelete(entry->owner);
+	MemoryContextDelete(entry->cxt);
+	entry->relid = InvalidOid;
+}
+
+/*
+ * The writer cache's entry for "rel", made if need be, or NULL if the
+ * table is not cached (CHECK constraints) or its entry is busy.
+ */
+static WriterCacheEntry *
+writer_cache_entry(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	TupleConstr *constr = RelationGetDescr(rel)->constr;
+	WriterCacheEntry *entry = NULL;
+
+	if (constr != NULL && constr->num_check > 0)
+		return NULL;
+	for (int i = 0; i < WRITER_CACHE_SIZE && entry == NULL; i++)
+		if (writer_cache[i].relid == relid)
+			entry = &writer_cache[i];
+	if (entry != NULL && entry->busy)
+		return NULL;
+	if (entry != NULL && !entry->stale && entry->rel == rel)
+		return entry;
+	if (entry != NULL)
+		writer_cache_free(entry);
+
+	/* a free entry, or the one of a table usermap no longer writes */
+	for (int i = 0; i < WRITER_CACHE_SIZE && entry == NULL; i++)
+		if (!OidIsValid(writer_cache[i].relid))
+			entry = &writer_cache[i];
+	for (int i = 0; i < WRITER_CACHE_SIZE && entry == NULL; i++)
+		if (!writer_cache[i].busy)
+		{
+			entry = &writer_cache[i];
+			writer_cache_free(entry);
+		}
+	if (entry == NULL)
+		return NULL;
+
+	writer_cache_fill(entry, rel);
+	return entry;
+}
+
+/*
+ * Open "relid" for writing rows through its constraints and indexes, in
+ * "estate", the executor state of the change, which the caller frees once
+ * the writer is closed; the ResultRelInfo and the slot then come from the
+ * per-backend writer cache where they can (usermap_record_change, which
+ * runs for every change).  With a NULL "estate", everything is the
+ * writer's own.
+ *
+ * The indexes are opened only when a write or a look-up needs them: a
+ * DELETE, or an UPDATE the table AM made HOT, touches none, as in the
+ * executor.  The relation lock taken here keeps the index list as it is.
  */
 void
-usermap_writer_insert(UsermapWriter *writer, Datum *values, bool *nulls)
+usermap_writer_open(UsermapWriter *writer, Oid relid, EState *estate)
 {
-	TupleTableSlot *slot = writer->slot;
-	int			natts = RelationGetDescr(writer->rel)->natts;
-	List	   *recheck = NIL;
+	WriterCacheEntry *entry;
 
-	ExecClearTuple(slot);
+	writer->rel = table_open(relid, RowExclusiveLock);
+	writer->indexes_open = false;
+	writer->fetch_slot = NULL;
+	writer->own_estate = (estate == NULL);
+	writer->estate = estate ? estate : CreateExecutorState();
+	entry = estate ? writer_cache_entry(writer->rel) : NULL;
+	writer->cached = entry;
+	if (entry != NULL)
+	{
+		entry->busy = true;
+		writer->rri = entry->rri;
+		writer->slot = entry->slot;
+		return;
+	}
+	writer->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(writer->rri, writer->rel, 0, NULL, 0);
+	writer->slot = ExecInitExtraTupleSlot(writer->estate,
+										  RelationGetDescr(writer->rel),
+										  &TTSOpsHeapTuple);
+}
+
+static void
+writer_open_indexes(UsermapWriter *writer)
+{
+	if (!writer->indexes_open)
+	{
+		ExecOpenIndices(writer->rri, false);
+		writer->indexes_open = true;
+	}
+}
+
+/*
+ * Put the row "values"/"nulls" into the writer's slot as a heap tuple,
+ * formed once (in the slot's memory context, which it frees it from): the table AM takes it as it is, where a virtual slot would
+ * be copied twice (materialized, then formed).  The slot is also given the
+ * values themselves, as if it had deformed the tuple, so that constraints
+ * and index entries read them without deforming it again; they are the
+ * caller's, and outlive the write.
+ */
+static TupleTableSlot *
+writer_store_row(UsermapWriter *writer, Datum *values, bool *nulls, int natts)
+{
+	TupleDesc	desc = RelationGetDescr(writer->rel);
+	TupleTableSlot *slot = writer->slot;
+	MemoryContext oldcxt;
+	HeapTuple	tuple;
+
+	/* usermap_tables_find checked the shape; this only guards the arrays */
+	if (desc->natts != natts)
+		elog(ERROR, "usermap: table \"%s\" has %d columns, not %d",
+			 RelationGetRelationName(writer->rel), desc->natts, natts);
+	oldcxt = MemoryContextSwitchTo(slot->tts_mcxt);
+	tuple = heap_form_tuple(desc, values, nulls);
+	MemoryContextSwitchTo(oldcxt);
+	ExecStoreHeapTuple(tuple, slot, true);
 	memcpy(slot->tts_values, values, natts * sizeof(Datum));
 	memcpy(slot->tts_isnull, nulls, natts * sizeof(bool));
-	ExecStoreVirtualTuple(slot);
+	slot->tts_nvalid = natts;
+	return slot;
+}
+
+/*
+ * Insert one row ("natts" values), as INSERT would: NOT NULL and CHECK
+ * constraints first, then the heap, then every index, where unique and
+ * exclusion constraints are checked and expression and partial indexes
+ * computed.  The new row's TID is left in "tid" if that is not NULL.
+ */
+void
+usermap_writer_insert(UsermapWriter *writer, Datum *values, bool *nulls,
+					  int natts, ItemPointer tid)
+{
+	TupleTableSlot *slot = writer_store_row(writer, values, nulls, natts);
+	List	   *recheck = NIL;
 
 	if (writer->rel->rd_att->constr)
 		ExecConstraints(writer->rri, slot, writer->estate);
 	simple_table_tuple_insert(writer->rel, slot);
+	writer_open_indexes(writer);
 	if (writer->rri->ri_NumIndices > 0)
 		recheck = usermap_insert_index_tuples(writer->rri, slot, writer->estate);
 
@@ -666,6 +969,45 @@ usermap_writer_insert(UsermapWriter *writer, Datum *values, bool *nulls)
 	if (recheck != NIL)
 		elog(ERROR, "usermap: unexpected deferred constraint check on \"%s\"",
 			 RelationGetRelationName(writer->rel));
+	if (tid != NULL)
+		*tid = slot->tts_tid;
+	ExecClearTuple(slot);
+	ResetPerTupleExprContext(writer->estate);
+}
+
+/*
+ * Replace the row at "otid", which this transaction has read, by a new
+ * version, as UPDATE would: NOT NULL and CHECK constraints, then the heap,
+ * then, unless the table AM could make the update HOT (no indexed column
+ * changed and the page had room), every index with its unique and
+ * exclusion constraints.  The new version's TID is left in "tid".
+ */
+void
+usermap_writer_update(UsermapWriter *writer, ItemPointer otid,
+					  Datum *values, bool *nulls, int natts, ItemPointer tid)
+{
+	TupleTableSlot *slot = writer_store_row(writer, values, nulls, natts);
+	usermap_update_indexes update_indexes;
+	List	   *recheck = NIL;
+
+	if (writer->rel->rd_att->constr)
+		ExecConstraints(writer->rri, slot, writer->estate);
+	simple_table_tuple_update(writer->rel, otid, slot,
+							  ActiveSnapshotSet() ? GetActiveSnapshot() : InvalidSnapshot,
+							  &update_indexes);
+	if (USERMAP_UPDATE_NEEDS_INDEXES(update_indexes))
+	{
+		writer_open_indexes(writer);
+		if (writer->rri->ri_NumIndices > 0)
+			recheck = usermap_update_index_tuples(writer->rri, slot,
+												  writer->estate,
+												  update_indexes);
+	}
+	if (recheck != NIL)
+		elog(ERROR, "usermap: unexpected deferred constraint check on \"%s\"",
+			 RelationGetRelationName(writer->rel));
+	*tid = slot->tts_tid;
+	ExecClearTuple(slot);
 	ResetPerTupleExprContext(writer->estate);
 }
 
@@ -679,12 +1021,99 @@ usermap_writer_delete(UsermapWriter *writer, ItemPointer tid)
 							  ActiveSnapshotSet() ? GetActiveSnapshot() : InvalidSnapshot);
 }
 
+/*
+ * A slot for rows read from the writer's table, made when first needed and
+ * dropped with the writer: it pins buffers, which belong to the change.
+ */
+static TupleTableSlot *
+writer_fetch_slot(UsermapWriter *writer)
+{
+	if (writer->fetch_slot == NULL)
+		writer->fetch_slot = MakeSingleTupleTableSlot(RelationGetDescr(writer->rel),
+													  table_slot_callbacks(writer->rel));
+	return writer->fetch_slot;
+}
+
+/*
+ * The row at "tid", copied, if "snapshot" sees it there; else NULL.  A TID
+ * past the end of the table (truncated by VACUUM since it was noted) is no
+ * row; any other TID is safe to read, whatever it now holds.
+ */
+HeapTuple
+usermap_writer_fetch_tid(UsermapWriter *writer, ItemPointer tid,
+						 Snapshot snapshot)
+{
+	TupleTableSlot *slot;
+	HeapTuple	tuple = NULL;
+
+	if (!ItemPointerIsValid(tid) ||
+		ItemPointerGetBlockNumber(tid) >= RelationGetNumberOfBlocks(writer->rel))
+		return NULL;
+	slot = writer_fetch_slot(writer);
+	if (table_tuple_fetch_row_version(writer->rel, tid, snapshot, slot))
+		tuple = ExecCopySlotHeapTuple(slot);
+	ExecClearTuple(slot);
+	return tuple;
+}
+
+/*
+ * The first row "snapshot" sees through index "indexid" of the writer's
+ * table, a btree on one oid column, with key "key", copied; or NULL.  The
+ * index is the one the writer opened (and locked) for its writes.
+ */
+HeapTuple
+usermap_writer_fetch_key(UsermapWriter *writer, Oid indexid, Oid key,
+						 Snapshot snapshot)
+{
+	Relation	index = NULL;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+	ScanKeyData skey;
+	HeapTuple	tuple = NULL;
+
+	writer_open_indexes(writer);
+	for (int i = 0; i < writer->rri->ri_NumIndices; i++)
+		if (RelationGetRelid(writer->rri->ri_IndexRelationDescs[i]) == indexid)
+			index = writer->rri->ri_IndexRelationDescs[i];
+	if (index == NULL)
+		elog(ERROR, "usermap: index %u of \"%s\" is not open", indexid,
+			 RelationGetRelationName(writer->rel));
+
+	slot = writer_fetch_slot(writer);
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(key));
+	scan = usermap_index_beginscan(writer->rel, index, snapshot, 1, 0);
+	index_rescan(scan, &skey, 1, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+		tuple = ExecCopySlotHeapTuple(slot);
+	index_endscan(scan);
+	ExecClearTuple(slot);
+	return tuple;
+}
+
 void
 usermap_writer_close(UsermapWriter *writer)
 {
-	ExecCloseIndices(writer->rri);
-	ExecResetTupleTable(writer->estate->es_tupleTable, false);
-	FreeExecutorState(writer->estate);
+	WriterCacheEntry *entry = (WriterCacheEntry *) writer->cached;
+
+	if (writer->indexes_open)
+		ExecCloseIndices(writer->rri);
+	if (writer->fetch_slot != NULL)
+		ExecDropSingleTupleTableSlot(writer->fetch_slot);
+	ResetPerTupleExprContext(writer->estate);
+	if (entry != NULL)
+	{
+		/* what ExecOpenIndices made belongs to this change alone */
+		writer->rri->ri_NumIndices = 0;
+		writer->rri->ri_IndexRelationDescs = NULL;
+		writer->rri->ri_IndexRelationInfo = NULL;
+		ExecClearTuple(writer->slot);
+		entry->busy = false;
+	}
+	if (writer->own_estate)
+	{
+		ExecResetTupleTable(writer->estate->es_tupleTable, false);
+		FreeExecutorState(writer->estate);
+	}
 	/* keep the lock until the end of the transaction, as DML does */
 	table_close(writer->rel, NoLock);
 }

@@ -358,7 +358,9 @@ usermap_drop_mapping(DropUserMappingStmt *stmt)
 	 * performDeletion would take, so it cannot fail to find it.
 	 */
 	ObjectAddressSet(object, UserMappingRelationId, umId);
+	usermap_catalog_note_dropping(umId, useId, srv->serverid);
 	performDeletion(&object, DROP_CASCADE, 0);
+	usermap_catalog_note_dropping(InvalidOid, InvalidOid, InvalidOid);
 
 	return umId;
 }

@@ -106,19 +106,14 @@ static void
 delete_meta_row(const UsermapTables *tables, Oid umid)
 {
 	UsermapWriter writer;
-	ScanKeyData key;
-	SysScanDesc scan;
 	HeapTuple	tuple;
 	Snapshot	snapshot;
 
-	usermap_writer_open(&writer, tables->meta);
+	usermap_writer_open(&writer, tables->meta, NULL);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	ScanKeyInit(&key, META_UMID, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(umid));
-	scan = systable_beginscan(writer.rel, tables->meta_pkey, true, snapshot, 1, &key);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	tuple = usermap_writer_fetch_key(&writer, tables->meta_pkey, umid, snapshot);
+	if (HeapTupleIsValid(tuple))
 		usermap_writer_delete(&writer, &tuple->t_self);
-	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	usermap_writer_close(&writer);
 }
