@@ -287,6 +287,7 @@ extern bool usermap_tables_find(UsermapTables *tables, bool for_recording);
 extern bool usermap_tables_current(const UsermapTables *tables);
 extern void usermap_tables_forget(void);
 extern void usermap_tables_install_callbacks(void);
+extern void usermap_tables_end_xact(void);
 extern void usermap_tables_note_drop(Oid classId, Oid objectId);
 extern bool usermap_meta_row_hint(Oid umid, ItemPointer tid);
 extern void usermap_meta_row_note(Oid umid, ItemPointer tid);

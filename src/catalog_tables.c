@@ -235,22 +235,21 @@ relcache_changed(Datum arg, Oid relid)
 			writer_cache[i].stale = true;
 }
 
-static void
-xact_changed(XactEvent event, void *arg)
+/*
+ * The end of a transaction, from usermap.c's transaction callback (every
+ * kind of end, parallel ones included).
+ */
+void
+usermap_tables_end_xact(void)
 {
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PARALLEL_COMMIT ||
-		event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
-	{
-		tables_dropped_in_xact = false;
-		/* only an error leaves an entry busy: do not trust what it holds */
-		for (int i = 0; i < WRITER_CACHE_SIZE; i++)
-			if (writer_cache[i].busy)
-			{
-				writer_cache[i].busy = false;
-				writer_cache[i].stale = true;
-			}
-	}
+	tables_dropped_in_xact = false;
+	/* only an error leaves an entry busy: do not trust what it holds */
+	for (int i = 0; i < WRITER_CACHE_SIZE; i++)
+		if (writer_cache[i].busy)
+		{
+			writer_cache[i].busy = false;
+			writer_cache[i].stale = true;
+		}
 }
 
 void
@@ -259,7 +258,6 @@ usermap_tables_install_callbacks(void)
 	CacheRegisterSyscacheCallback(RELNAMENSP, syscache_changed, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, syscache_changed, (Datum) 0);
 	CacheRegisterRelcacheCallback(relcache_changed, (Datum) 0);
-	RegisterXactCallback(xact_changed, NULL);
 }
 
 /*

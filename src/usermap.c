@@ -147,8 +147,9 @@ usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 /*
  * The one transaction callback, so that a transaction pays for one call:
- * forget the secret option names replaced during it (secrets.c), and mask
- * a published text nothing masked yet (hygiene.c).
+ * forget the secret option names replaced during it (secrets.c), mask a
+ * published text nothing masked yet (hygiene.c), and reset what the
+ * catalog layer keeps per transaction (catalog_tables.c).
  */
 static void
 usermap_xact_callback(XactEvent event, void *arg)
@@ -159,11 +160,16 @@ usermap_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PREPARE:
 			if (usermap_preloaded)
+			{
 				usermap_hygiene_end_xact(event == XACT_EVENT_ABORT);
+				usermap_tables_end_xact();
+			}
 			usermap_secrets_end_xact();
 			break;
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			if (usermap_preloaded)
+				usermap_tables_end_xact();
 			usermap_secrets_end_xact();
 			break;
 		default:
