@@ -25,6 +25,7 @@
 #include "nodes/pg_list.h"
 
 #include "usermap.h"
+#include "usermap_compat.h"
 
 /* What a masked stretch of text is replaced by. */
 #define QUOTED_MASK		"'" USERMAP_MASK "'"
@@ -132,8 +133,11 @@ extern uint8 redact_seen_backslash_quote;
  * bit set as a letter.
  */
 #define IS_SPACE(c)			((c) == ' ' || (c) == '\t' || (c) == '\n' || \
-							 (c) == '\r' || (c) == '\f')
-#define IS_HORIZ_SPACE(c)	((c) == ' ' || (c) == '\t' || (c) == '\f')
+							 (c) == '\r' || (c) == '\f' || IS_VT_SPACE(c))
+#define IS_HORIZ_SPACE(c)	((c) == ' ' || (c) == '\t' || (c) == '\f' || \
+							 IS_VT_SPACE(c))
+/* a vertical tab is whitespace from 17 on (usermap_compat.h) */
+#define IS_VT_SPACE(c)		(USERMAP_LEXER_VT_IS_SPACE && (c) == '\v')
 #define IS_NEWLINE(c)		((c) == '\n' || (c) == '\r')
 #define IS_DIGIT(c)			((c) >= '0' && (c) <= '9')
 #define IS_IDENT_START(c)	(((c) >= 'A' && (c) <= 'Z') || \

@@ -69,6 +69,14 @@ typedef uint64 usermap_query_id;
 #define USERMAP_LEXER_NUMERIC_UNDERSCORES (PG_VERSION_NUM >= 160000)
 
 /*
+ * 17: "Handle \\v as a whitespace character in parsers" (ae6d06f09) made the
+ * vertical tab whitespace to scan.l ({space}, {non_newline_space}), and so
+ * a separator of continued string constants too.  The redactor's model of
+ * scan.l (redact_internal.h) follows.
+ */
+#define USERMAP_LEXER_VT_IS_SPACE (PG_VERSION_NUM >= 170000)
+
+/*
  * 16: "Refactor ownercheck functions" and "Refactor aclcheck functions"
  * replaced pg_foreign_server_ownercheck() and pg_foreign_server_aclcheck()
  * by the generic object_ownercheck() and object_aclcheck().

@@ -402,6 +402,27 @@ CREATE SERVER regress_um_other FOREIGN DATA WRAPPER regress_um_fdw;
 CREATE USER MAPPING FOR regress_um_bob SERVER regress_um_other;
 SELECT regress_um_cascade() \; ALTER ROLE regress_um_bob PASSWORD 'role-secret-2';
 SELECT action, statement FROM usermap.audit_log WHERE action = 'DROP' ORDER BY id DESC LIMIT 1;
+-- Other statements that drop mappings by cascade: ALTER TABLE ... DROP
+-- COLUMN, through a wrapper whose validator is a SQL function that depends
+-- on the column, and DISCARD TEMP, through a validator in pg_temp.
+CREATE TABLE regress_um_tv (c int);
+-- (A validator's result is ignored, but it must not be NULL.)
+CREATE FUNCTION regress_um_tv_validator(text[], oid) RETURNS bigint
+LANGUAGE sql BEGIN ATOMIC SELECT count(c) FROM regress_um_tv; END;
+CREATE FOREIGN DATA WRAPPER regress_um_colfdw VALIDATOR regress_um_tv_validator;
+CREATE SERVER regress_um_colsrv FOREIGN DATA WRAPPER regress_um_colfdw;
+CREATE USER MAPPING FOR regress_um_bob SERVER regress_um_colsrv;
+ALTER TABLE regress_um_tv DROP COLUMN c CASCADE \; ALTER ROLE regress_um_bob PASSWORD 'role-secret-3';
+SELECT action, statement FROM usermap.audit_log WHERE action = 'DROP' ORDER BY id DESC LIMIT 1;
+CREATE FUNCTION pg_temp.regress_um_temp_validator(text[], oid) RETURNS int
+LANGUAGE sql AS 'SELECT 1';
+CREATE FOREIGN DATA WRAPPER regress_um_tempfdw VALIDATOR pg_temp.regress_um_temp_validator;
+CREATE SERVER regress_um_tempsrv FOREIGN DATA WRAPPER regress_um_tempfdw;
+CREATE USER MAPPING FOR regress_um_bob SERVER regress_um_tempsrv;
+DISCARD TEMP \; ALTER ROLE regress_um_bob PASSWORD 'role-secret-4';
+SELECT action, statement FROM usermap.audit_log WHERE action = 'DROP' ORDER BY id DESC LIMIT 1;
+SELECT count(*) AS leaks FROM usermap.audit_log a WHERE a::text LIKE '%role-secret%';
+DROP TABLE regress_um_tv;
 
 -- Clean up
 DROP FUNCTION regress_um_cascade(), regress_um_refuse();

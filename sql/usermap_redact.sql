@@ -308,6 +308,22 @@ SELECT regress_um_reads_back($q$SELECT 'ALTER USER MAP' -- one
 
   'PING FOR bob SERVER s OPTIONS (SET password ''x'')'$q$);
 SELECT regress_um_reads_back(E'SELECT ''ALTER USER MAP''\r  ''PING FOR bob SERVER s OPTIONS (SET password ''''x'''')''');
+-- From 17 on a vertical tab is whitespace to the lexer, also between the
+-- parts of a continued constant; before, it is no whitespace and the text
+-- no statement.  Either way the redactor reads what the server reads: it
+-- masks the text exactly when the server runs it as one constant.
+CREATE FUNCTION regress_um_runs(q text) RETURNS boolean LANGUAGE plpgsql AS $f$
+BEGIN
+  EXECUTE q;
+  RETURN true;
+EXCEPTION WHEN syntax_error THEN
+  RETURN false;
+END
+$f$;
+SELECT regress_um_runs(q) = (coalesce(usermap.redact(q), q) <> q) AS reads_as_the_server
+FROM (VALUES (E'SELECT ''ALTER USER MAP''\n\v''PING FOR bob SERVER s OPTIONS (SET password ''''x'''')'''),
+             (E'SELECT ''ALTER USER MAP''\v\n''PING FOR bob SERVER s OPTIONS (SET password ''''x'''')''')) v(q);
+DROP FUNCTION regress_um_runs(text);
 SELECT regress_um_reads_back($q$SELECT $a$SELECT $b$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET password 'x')$b$$a$$q$);
 \c :scs_off_conninfo
 SET escape_string_warning = off;

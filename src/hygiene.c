@@ -87,15 +87,43 @@ static char *published_activity = NULL;
  * its pg_stat_activity entry were last found to hold nothing to mask, or
  * were masked: by parse analysis of one of its statements, or after the
  * extended protocol published it again (handle_published_text); NULL if
- * none.  While debug_query_string still points at it, pg_stat_activity
- * shows that same text, and the hooks that run at execution need not look
- * at either again.  Query strings do not change while they are in use,
- * and every new one is analysed (or checked) before it is relied on here;
- * it is forgotten at the end of every transaction and when the masked copy
- * it may point at is freed, and the log hook and the abort callback never
- * use it.
+ * none.  While debug_query_string still points at it, in the same client
+ * message, pg_stat_activity shows that same text, and the hooks that run
+ * at execution need not look at either again.
+ *
+ * A pointer alone would not do: the server frees a message's texts when
+ * the next message arrives, and Execute copies its portal's text into the
+ * same place every time, so two messages' texts often share an address.
+ * The statement start timestamp, which the server sets as each message
+ * arrives, tells the messages apart: a message takes far longer than its
+ * microsecond to process.  The note is also forgotten at the end of every
+ * transaction and when the masked copy it may point at is freed, and the
+ * log hook and the abort callback never use it.
  */
 static const char *handled_client_text = NULL;
+static TimestampTz handled_in_message = 0;
+
+/* Note "text", the client's query string now, as handled */
+static inline void
+note_handled_text(const char *text)
+{
+	handled_client_text = text;
+	handled_in_message = GetCurrentStatementStartTimestamp();
+}
+
+static inline void
+forget_handled_text(void)
+{
+	handled_client_text = NULL;
+}
+
+/* Is "text" the client text handled in this message? */
+static inline bool
+is_handled_text(const char *text)
+{
+	return text != NULL && text == handled_client_text &&
+		handled_in_message == GetCurrentStatementStartTimestamp();
+}
 
 /* Has this backend said that a later library sees unmasked text? */
 static bool warned_not_outermost = false;
@@ -143,7 +171,7 @@ mask_debug_query_string(void)
 	if (masked_debug_query != NULL)
 	{
 		if (handled_client_text == masked_debug_query)
-			handled_client_text = NULL;
+			forget_handled_text();
 		pfree(masked_debug_query);
 	}
 	masked_debug_query = MemoryContextStrdup(TopMemoryContext, redacted);
@@ -722,7 +750,7 @@ handle_published_text(void)
 {
 	mask_activity(false);
 	mask_debug_query_string();
-	handled_client_text = debug_query_string;
+	note_handled_text(debug_query_string);
 }
 
 /*
@@ -772,7 +800,7 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 	needed = (pstate->p_sourcetext != NULL &&
 			  usermap_redact_needed(pstate->p_sourcetext));
 	if (pstate->p_sourcetext == debug_query_string && !needed)
-		handled_client_text = debug_query_string;
+		note_handled_text(debug_query_string);
 
 	if (needed)
 		mask_analyzed_statement(pstate, query);
@@ -796,7 +824,7 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 static inline bool
 client_text_unchecked(void)
 {
-	return handled_client_text == NULL || debug_query_string != handled_client_text;
+	return !is_handled_text(debug_query_string);
 }
 
 /*
@@ -938,7 +966,7 @@ pass_down_masked(PlannedStmt *pstmt, const char *queryString,
 	if (client_text_unchecked())
 		handle_published_text();
 
-	if (queryString != NULL && queryString != handled_client_text &&
+	if (queryString != NULL && !is_handled_text(queryString) &&
 		usermap_redact_needed(queryString))
 	{
 		PlannedStmt *masked_pstmt;
@@ -1003,7 +1031,7 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	if (usermap_redact_enabled &&
 		(statement_may_hold_secret(pstmt->utilityStmt) ||
-		 queryString != handled_client_text || client_text_unchecked()))
+		 queryString != debug_query_string || client_text_unchecked()))
 		pass_down_masked(pstmt, queryString, readOnlyTree, context, params,
 						 queryEnv, dest, qc);
 	else
@@ -1045,7 +1073,7 @@ usermap_hygiene_end_xact(bool abort)
 {
 	if (usermap_redact_enabled && (abort || client_text_unchecked()))
 		mask_activity(false);
-	handled_client_text = NULL;
+	forget_handled_text();
 }
 
 static void

@@ -71,16 +71,29 @@ pass_down(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 
 /*
  * Can this statement, which usermap does not execute, drop user mappings
- * by cascade?  DROP SERVER, DROP FOREIGN DATA WRAPPER, DROP EXTENSION and
- * DROP FUNCTION (of a wrapper's handler) are DropStmts; DROP OWNED BY is
- * the other.  DROP ROLE cannot: a role's mapping makes it fail.
- * Statements nested in others (a function's, an extension script's) come
- * through this hook themselves.
+ * by cascade?  DROP SERVER, DROP FOREIGN DATA WRAPPER, DROP EXTENSION,
+ * DROP SCHEMA and DROP FUNCTION (of a wrapper's handler or validator) are
+ * DropStmts; DROP OWNED BY is another.  ALTER TABLE ... DROP COLUMN and
+ * ALTER TYPE ... DROP ATTRIBUTE (AlterTableStmts) reach a validator written
+ * in SQL that depends on the column, and DISCARD TEMP one in pg_temp.
+ * DROP ROLE cannot: a role's mapping makes it fail.  Statements nested in
+ * others (a function's, an extension script's) come through this hook
+ * themselves.  A cascade from a statement not listed records no statement
+ * rather than a wrong one (catalog.c).
  */
 static inline bool
 may_drop_mappings(Node *parsetree)
 {
-	return IsA(parsetree, DropStmt) || IsA(parsetree, DropOwnedStmt);
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+		case T_DropOwnedStmt:
+		case T_AlterTableStmt:
+		case T_DiscardStmt:
+			return true;
+		default:
+			return false;
+	}
 }
 
 /*

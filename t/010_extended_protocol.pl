@@ -444,6 +444,73 @@ is(join(',', synced($c)), '', 'comment_constant: with event triggers off');
 snap($case, $c, 'idle, event triggers off', 'idle');
 $c->terminate;
 
+# Execute copies its portal's text into the message's memory, so after a
+# clean Execute the next one's text lands at the same address: what was
+# found clean in one message says nothing of the next (found by review).
+# A statement prepared earlier, executed after an unnamed SELECT 1 in the
+# same transaction: idle in transaction afterwards; in one pipeline,
+# waiting for a lock; and with track_activities off, the event trigger's
+# current_query().
+$case = new_case('after_clean_execute', @all);
+$c = client();
+$c->parse('um_later',
+	"ALTER USER MAPPING FOR $case->{role} SERVER s OPTIONS (ADD password '"
+	  . secret($case) . "')");
+is(join(',', synced($c)), '', 'after_clean_execute: Parse');
+simple($c, 'BEGIN');
+$c->parse('', 'SELECT 1');
+$c->bind('', '');
+$c->execute('');
+is(join(',', synced($c)), '', 'after_clean_execute: a clean Execute');
+$c->bind('', 'um_later');
+$c->execute('');
+is(join(',', synced($c)), '', 'after_clean_execute: then the prepared one');
+snap($case, $c, 'idle in transaction after both', 'idle in transaction');
+simple($c, 'COMMIT');
+
+$case = new_case('after_clean_execute_waiting', @all);
+$c->parse('um_later_w',
+	"ALTER USER MAPPING FOR $case->{role} SERVER s OPTIONS (ADD password '"
+	  . secret($case) . "')");
+is(join(',', synced($c)), '', 'after_clean_execute_waiting: Parse');
+$holder = $node->background_psql('postgres');
+$holder->query_safe(
+	"BEGIN; ALTER USER MAPPING FOR $case->{role} SERVER s OPTIONS (SET user 'held')"
+);
+$c->parse('', 'SELECT 1');
+$c->bind('', '');
+$c->execute('');
+$c->bind('', 'um_later_w');
+$c->execute('');
+$c->sync;
+ok( $node->poll_query_until(
+		'postgres',
+		"SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $c->{pid}"
+	),
+	'after_clean_execute_waiting: the second Execute waits for a lock');
+snap($case, $c, 'waiting, after a clean Execute', 'active');
+$holder->query_safe('COMMIT');
+$holder->quit;
+is(join(',', UsermapProtocol->errors($c->read_until_ready)),
+	'', 'after_clean_execute_waiting: the pipeline completes');
+
+$case = new_case('after_clean_execute_evtrig', 'log', 'pgss', 'audit', 'evtrig', 'pgaudit');
+simple($c, 'SET track_activities = off');
+$c->parse('um_later_e',
+	"ALTER USER MAPPING FOR $case->{role} SERVER s OPTIONS (ADD password '"
+	  . secret($case) . "')");
+is(join(',', synced($c)), '', 'after_clean_execute_evtrig: Parse');
+simple($c, 'BEGIN');
+$c->parse('', 'SELECT 1');
+$c->bind('', '');
+$c->execute('');
+is(join(',', synced($c)), '', 'after_clean_execute_evtrig: a clean Execute');
+$c->bind('', 'um_later_e');
+$c->execute('');
+is(join(',', synced($c)), '', 'after_clean_execute_evtrig: then the prepared one');
+simple($c, 'COMMIT');
+$c->terminate;
+
 # The control: usermap.redact off (a superuser setting) in the client's
 # session.  The secret must then be found at every point but the audit
 # trail, which is masked regardless: the search would find a leak.
