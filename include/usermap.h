@@ -414,6 +414,7 @@ extern char *usermap_redact_every_value(const char *text);
  */
 
 extern void usermap_hygiene_install_hooks(void);
+extern bool usermap_is_main_hook(ProcessUtility_hook_type hook);
 extern void usermap_hygiene_end_xact(bool abort);
 
 /*

@@ -69,6 +69,13 @@ static ExecutorRun_hook_type prev_ExecutorRun_hook = NULL;
 /* The hook chain below the masking hook, once it is installed. */
 static ProcessUtility_hook_type below_masking_hook = NULL;
 
+/*
+ * Is usermap's own ProcessUtility hook right below the masking hook?  Then
+ * no library sees the text of a statement usermap executes, and there is
+ * no masked copy of it to make.
+ */
+static bool main_hook_below = false;
+
 /* The masked copy debug_query_string points at, in TopMemoryContext. */
 static char *masked_debug_query = NULL;
 
@@ -967,6 +974,7 @@ pass_down_masked(PlannedStmt *pstmt, const char *queryString,
 		handle_published_text();
 
 	if (queryString != NULL && !is_handled_text(queryString) &&
+		!(main_hook_below && usermap_owns_statement(pstmt->utilityStmt)) &&
 		usermap_redact_needed(queryString))
 	{
 		PlannedStmt *masked_pstmt;
@@ -1054,6 +1062,7 @@ usermap_install_masking_hook(void)
 		return;
 	below_masking_hook = ProcessUtility_hook ? ProcessUtility_hook
 		: standard_ProcessUtility;
+	main_hook_below = usermap_is_main_hook(below_masking_hook);
 	ProcessUtility_hook = usermap_masking_ProcessUtility;
 }
 

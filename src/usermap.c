@@ -159,6 +159,17 @@ usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 }
 
 /*
+ * Is "hook" usermap's ProcessUtility hook?  hygiene.c asks of the hook it
+ * puts its masking hook above: with nothing in between, no library sees a
+ * user-mapping statement's text before usermap executes it.
+ */
+bool
+usermap_is_main_hook(ProcessUtility_hook_type hook)
+{
+	return hook == usermap_ProcessUtility;
+}
+
+/*
  * The one transaction callback, so that a transaction pays for one call:
  * forget the secret option names replaced during it (secrets.c), mask a
  * published text nothing masked yet (hygiene.c), and reset what the
