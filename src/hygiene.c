@@ -110,11 +110,11 @@ static char *published_activity = NULL;
 static const char *handled_client_text = NULL;
 static TimestampTz handled_in_message = 0;
 
-/* Note "text", the client's query string now, as handled */
+/* Note "query", the client's query string now, as handled */
 static inline void
-note_handled_text(const char *text)
+note_handled_text(const char *query)
 {
-	handled_client_text = text;
+	handled_client_text = query;
 	handled_in_message = GetCurrentStatementStartTimestamp();
 }
 
@@ -124,11 +124,11 @@ forget_handled_text(void)
 	handled_client_text = NULL;
 }
 
-/* Is "text" the client text handled in this message? */
+/* Is "query" the client text handled in this message? */
 static inline bool
-is_handled_text(const char *text)
+is_handled_text(const char *query)
 {
-	return text != NULL && text == handled_client_text &&
+	return query != NULL && query == handled_client_text &&
 		handled_in_message == GetCurrentStatementStartTimestamp();
 }
 
@@ -777,8 +777,8 @@ mask_analyzed_statement(ParseState *pstate, Query *query)
 	/*
 	 * Whatever the statement, its query string may hold another that has a
 	 * secret: mask pg_stat_activity, and debug_query_string, under the
-	 * settings it was lexed under, for current_query() and the STATEMENT of
-	 * a log line.  With track_activities off, only the latter.
+	 * settings it was lexed under, for current_query() and the STATEMENT of a
+	 * log line.  With track_activities off, only the latter.
 	 */
 	handle_published_text();
 }
@@ -851,6 +851,7 @@ usermap_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	else
 		standard_ExecutorStart(queryDesc, eflags);
 }
+
 /*
  * ExecutorRun_hook: each Execute of a plannable statement.  Execute
  * publishes the portal's text again, raw, before it runs it, also when it

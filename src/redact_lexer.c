@@ -133,7 +133,7 @@ redact_quote_continuation(const char *p)
 }
 
 /*
- * Could "text" hold a CREATE or ALTER USER MAPPING statement, at top level
+ * Could "str" hold a CREATE or ALTER USER MAPPING statement, at top level
  * or in the decoded value of a string constant at any depth?
  *
  * Such a statement holds the keyword MAPPING, which the lexer only
@@ -158,9 +158,9 @@ redact_quote_continuation(const char *p)
  * one call.
  */
 bool
-usermap_redact_needed(const char *text)
+usermap_redact_needed(const char *str)
 {
-	for (const char *p = text;; p++)
+	for (const char *p = str;; p++)
 	{
 		p += strcspn(p, "gG&\\\n\r");
 		switch (*p)
@@ -169,11 +169,11 @@ usermap_redact_needed(const char *text)
 				return false;
 			case 'g':
 			case 'G':
-				if (p - text >= 6 && ascii_prefix_ci(p - 6, "mappin"))
+				if (p - str >= 6 && ascii_prefix_ci(p - 6, "mappin"))
 					return true;
 				break;
 			case '&':
-				if (p > text && (p[-1] == 'u' || p[-1] == 'U'))
+				if (p > str && (p[-1] == 'u' || p[-1] == 'U'))
 					return true;
 				break;
 			case '\\':
