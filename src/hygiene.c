@@ -15,10 +15,16 @@
  *
  * - pg_stat_activity.  The server publishes the raw text before parsing
  *	 it.  post_parse_analyze_hook, the first hook to run after that,
- *	 publishes the masked text instead; so does the masking ProcessUtility
- *	 hook, for statements that reach execution without parse analysis
- *	 (the extended protocol's Bind and Execute), and so do the abort
- *	 callbacks and the log hook, for statements that fail before.
+ *	 publishes the masked text instead.  The extended protocol's Bind and
+ *	 Execute publish a prepared statement's text again, with no parse
+ *	 analysis after: the masking ProcessUtility hook (utility statements)
+ *	 and the ExecutorStart and ExecutorRun hooks (the others, and the
+ *	 part of a plan a parallel worker runs, whose row shows its leader's
+ *	 text) mask it then, and the end of the transaction masks what a Bind
+ *	 without Execute left.  The abort callbacks and the log hook mask the
+ *	 text of statements that fail before parse analysis.  A text found
+ *	 clean is not looked at again in the same client message
+ *	 (handled_client_text).
  *
  * - Other libraries: pg_stat_statements, pgaudit, anything with a
  *	 ProcessUtility hook.  A second ProcessUtility hook, installed once
@@ -826,7 +832,7 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 
 /*
  * Is there anything the hooks that run at execution must look at?  Not
- * while the client's query string is the one found clean.
+ * while debug_query_string is the text handled in this client message.
  */
 static inline bool
 client_text_unchecked(void)
