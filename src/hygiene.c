@@ -213,6 +213,23 @@ remember_published_activity(const char *activity)
 }
 
 /*
+ * Note that the text now published in pg_stat_activity holds nothing to
+ * mask: mask_activity() looked at it (and masked it), or the caller knows
+ * it to be a text found clean.
+ */
+static inline void
+note_activity_checked(void)
+{
+	volatile PgBackendStatus *beentry = MyBEEntry;
+
+	if (beentry != NULL && pgstat_track_activities)
+	{
+		activity_checked = true;
+		activity_checked_changecount = beentry->st_changecount;
+	}
+}
+
+/*
  * Publish a masked copy of this backend's pg_stat_activity query if it
  * holds a secret.
  *
@@ -224,7 +241,7 @@ remember_published_activity(const char *activity)
  * of its statement by the fail-closed rule.
  */
 static void
-mask_activity(bool clean)
+mask_activity(void)
 {
 	volatile PgBackendStatus *beentry = MyBEEntry;
 	char	   *redacted;
@@ -237,11 +254,9 @@ mask_activity(bool clean)
 	/*
 	 * The count also moves when the server reports the query id or a
 	 * transaction timestamp; the text may still be the one we published.
-	 * "clean": the caller knows the published text needs no masking.
 	 */
-	if (!clean &&
-		(published_activity == NULL ||
-		 strcmp((const char *) beentry->st_activity_raw, published_activity) != 0))
+	if (published_activity == NULL ||
+		strcmp((const char *) beentry->st_activity_raw, published_activity) != 0)
 	{
 		redacted = usermap_redact((const char *) beentry->st_activity_raw);
 		if (redacted != NULL)
@@ -255,8 +270,7 @@ mask_activity(bool clean)
 		}
 	}
 
-	activity_checked = true;
-	activity_checked_changecount = beentry->st_changecount;
+	note_activity_checked();
 }
 
 /*
@@ -581,7 +595,7 @@ usermap_emit_log(ErrorData *edata)
 
 			/* a statement that failed before parse analysis, or on it */
 			if (edata->elevel >= ERROR)
-				mask_activity(false);
+				mask_activity();
 		}
 	}
 
@@ -736,22 +750,6 @@ remember_parsed_statement(ParseState *pstate, Query *query)
 }
 
 /*
- * Note that the text now published in pg_stat_activity needs no masking,
- * as mask_activity() would after looking at it.
- */
-static inline void
-note_activity_clean(void)
-{
-	volatile PgBackendStatus *beentry = MyBEEntry;
-
-	if (beentry != NULL && pgstat_track_activities)
-	{
-		activity_checked = true;
-		activity_checked_changecount = beentry->st_changecount;
-	}
-}
-
-/*
  * Mask the text published in pg_stat_activity and debug_query_string, and
  * note that they hold nothing more to mask.  After parse analysis found a
  * text that may hold a secret, and where the extended protocol's Bind (and
@@ -761,7 +759,7 @@ note_activity_clean(void)
 static void
 handle_published_text(void)
 {
-	mask_activity(false);
+	mask_activity();
 	mask_debug_query_string();
 	note_handled_text(debug_query_string);
 }
@@ -799,8 +797,6 @@ static void
 usermap_post_parse_analyze(ParseState *pstate, Query *query,
 						   JumbleState *jstate)
 {
-	bool		needed;
-
 	if (prev_post_parse_analyze_hook)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
 
@@ -810,12 +806,8 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 	if (!usermap_redact_enabled)
 		return;
 
-	needed = (pstate->p_sourcetext != NULL &&
-			  usermap_redact_needed(pstate->p_sourcetext));
-	if (pstate->p_sourcetext == debug_query_string && !needed)
-		note_handled_text(debug_query_string);
-
-	if (needed)
+	if (pstate->p_sourcetext != NULL &&
+		usermap_redact_needed(pstate->p_sourcetext))
 		mask_analyzed_statement(pstate, query);
 	else if (pstate->p_sourcetext == debug_query_string)
 	{
@@ -823,12 +815,12 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 		 * pg_stat_activity shows the client's query string, and this is it:
 		 * nothing there to mask.
 		 */
-		note_activity_clean();
+		note_handled_text(debug_query_string);
+		note_activity_checked();
 	}
 	else
-		mask_activity(false);
+		mask_activity();
 }
-
 
 /*
  * Is there anything the hooks that run at execution must look at?  Not
@@ -840,6 +832,14 @@ client_text_unchecked(void)
 	return !is_handled_text(debug_query_string);
 }
 
+/* The executor hooks' work: what Bind or Execute published again */
+static inline void
+handle_republished_text(void)
+{
+	if (usermap_redact_enabled && client_text_unchecked())
+		handle_published_text();
+}
+
 /*
  * ExecutorStart_hook: a plannable statement starts, at Execute, or at Bind
  * for a SELECT (PortalStart).  Through the extended protocol this is the
@@ -849,8 +849,7 @@ client_text_unchecked(void)
 static void
 usermap_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	if (usermap_redact_enabled && client_text_unchecked())
-		handle_published_text();
+	handle_republished_text();
 
 	if (prev_ExecutorStart_hook)
 		prev_ExecutorStart_hook(queryDesc, eflags);
@@ -866,15 +865,13 @@ usermap_ExecutorStart(QueryDesc *queryDesc, int eflags)
 static void
 usermap_ExecutorRun(USERMAP_EXECUTOR_RUN_PARAMS)
 {
-	if (usermap_redact_enabled && client_text_unchecked())
-		handle_published_text();
+	handle_republished_text();
 
 	if (prev_ExecutorRun_hook)
 		usermap_call_executor_run(prev_ExecutorRun_hook);
 	else
 		usermap_call_executor_run(standard_ExecutorRun);
 }
-
 
 /*
  * The text of "queryString" with the statement "pstmt" points into masked,
@@ -1088,7 +1085,7 @@ void
 usermap_hygiene_end_xact(bool abort)
 {
 	if (usermap_redact_enabled && (abort || client_text_unchecked()))
-		mask_activity(false);
+		mask_activity();
 	forget_handled_text();
 }
 
@@ -1097,7 +1094,7 @@ usermap_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB && usermap_redact_enabled)
-		mask_activity(false);
+		mask_activity();
 }
 
 /*
