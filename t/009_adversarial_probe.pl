@@ -1404,16 +1404,6 @@ my $ran = time - $started;
 
 my %text = UsermapHygiene::kept_texts($node, sub { $observer->quit });
 $text{client} = $client . $ctl_client;
-my @logfiles = ($node->logfile, glob($node->data_dir . '/log/*'));
-
-for my $f (@logfiles)
-{
-	my $point =
-		$f =~ /\.csv$/  ? 'log_csv'
-	  : $f =~ /\.json$/ ? 'log_json'
-	  :                   'log_stderr';
-	$text{$point} .= slurp_file($f);
-}
 ok(length($text{log_csv} // '') && length($text{log_json} // ''),
 	'csvlog and jsonlog files exist');
 is($batches_done, $batches,

@@ -534,14 +534,6 @@ $c->terminate;
 # What was kept
 
 my %text = UsermapHygiene::kept_texts($node, sub { $observer->quit });
-for my $f ($node->logfile, glob($node->data_dir . '/log/*'))
-{
-	my $point =
-		$f =~ /\.csv$/  ? 'log_csv'
-	  : $f =~ /\.json$/ ? 'log_json'
-	  :                   'log_stderr';
-	$text{$point} .= slurp_file($f);
-}
 ok(length($text{log_csv} // '') && length($text{log_json} // ''),
 	'csvlog and jsonlog files exist');
 like(

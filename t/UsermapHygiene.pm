@@ -64,9 +64,11 @@ compute_query_id = on
 
 # The statement text the node keeps, by place: pg_stat_statements' view
 # and its query-text file (and, once the node has stopped, the file it
-# dumps its entries to), the audit trail, and what the tests' event
-# trigger stored in table "seen".  Stops the node, calling $before_stop
-# (if given) first, to close the test's other sessions.
+# dumps its entries to), the audit trail, what the tests' event trigger
+# stored in table "seen", and the server log in each format (log_stderr,
+# log_csv, log_json), complete once the node is down.  Stops the node,
+# calling $before_stop (if given) first, to close the test's other
+# sessions.
 sub kept_texts
 {
 	my ($node, $before_stop) = @_;
@@ -84,6 +86,14 @@ sub kept_texts
 	$node->stop;
 	my $dump = $node->data_dir . '/pg_stat/pg_stat_statements.stat';
 	$text{pgss_file} .= slurp_file($dump) if -e $dump;
+	for my $f ($node->logfile, glob($node->data_dir . '/log/*'))
+	{
+		my $point =
+			$f =~ /\.csv$/  ? 'log_csv'
+		  : $f =~ /\.json$/ ? 'log_json'
+		  :                   'log_stderr';
+		$text{$point} .= slurp_file($f);
+	}
 	return %text;
 }
 
