@@ -303,8 +303,15 @@ extern void usermap_writer_update(UsermapWriter *writer, ItemPointer otid,
 extern void usermap_writer_delete(UsermapWriter *writer, ItemPointer tid);
 extern HeapTuple usermap_writer_fetch_tid(UsermapWriter *writer,
 										  ItemPointer tid, Snapshot snapshot);
+extern bool usermap_writer_insert_new_key(UsermapWriter *writer,
+										  Datum *values, bool *nulls,
+										  int natts, Oid indexid,
+										  ItemPointer tid);
 extern HeapTuple usermap_writer_fetch_key(UsermapWriter *writer, Oid indexid,
-										  Oid key, Snapshot snapshot);
+										  Oid key, Snapshot snapshot,
+										  ItemPointer skip);
+extern void usermap_writer_confirm_key(UsermapWriter *writer, Oid indexid,
+									   Oid key, ItemPointer tid);
 extern void usermap_writer_close(UsermapWriter *writer);
 
 /*

@@ -142,21 +142,25 @@ typedef uint64 usermap_query_id;
  * added ExecInsertIndexTuples()'s onlySummarizing argument, and made
  * simple_table_tuple_update() say which indexes an update needs
  * (TU_UpdateIndexes) where 15 says whether it needs any (bool).  A new row
- * goes into every index; an updated one into those the table AM asks for,
+ * goes into every index, reporting rather than raising a conflict in the
+ * unique indexes listed in "tolerated" (ExecInsertIndexTuples' noDupErr
+ * and arbiter indexes); an updated one into those the table AM asks for,
  * as ExecUpdate does.
  */
 #if PG_VERSION_NUM >= 160000
 #include "access/tableam.h"
-#define usermap_insert_index_tuples(rri, slot, estate) \
-	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#define usermap_insert_index_tuples(rri, slot, estate, tolerated) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, (tolerated) != NIL, \
+						  NULL, (tolerated), false)
 typedef TU_UpdateIndexes usermap_update_indexes;
 #define USERMAP_UPDATE_NEEDS_INDEXES(u) ((u) != TU_None)
 #define usermap_update_index_tuples(rri, slot, estate, u) \
 	ExecInsertIndexTuples((rri), (slot), (estate), true, false, NULL, NIL, \
 						  (u) == TU_Summarizing)
 #else
-#define usermap_insert_index_tuples(rri, slot, estate) \
-	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#define usermap_insert_index_tuples(rri, slot, estate, tolerated) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, (tolerated) != NIL, \
+						  NULL, (tolerated))
 typedef bool usermap_update_indexes;
 #define USERMAP_UPDATE_NEEDS_INDEXES(u) (u)
 #define usermap_update_index_tuples(rri, slot, estate, u) \

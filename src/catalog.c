@@ -105,9 +105,98 @@ typedef struct ChangeRecord
 	const char *current_role;
 	char	   *statement;
 	TimestampTz at;
+	/* the names as text, made once for both tables' rows */
+	Datum		server_name_text;
+	Datum		user_name_text;
+	Datum		session_role_text;
+	Datum		current_role_text;
+	/* where the role names above are kept */
+	NameData	user_name_buf;
+	NameData	session_role_buf;
+	NameData	current_role_buf;
 } ChangeRecord;
 
 static const char *const action_names[] = {"CREATE", "ALTER", "DROP"};
+
+/*
+ * The names of the roles last recorded.  Every change records the names of
+ * its session role, its current role and the mapping's user, usually the
+ * same few roles from one change to the next, and a look-up here costs a
+ * fraction of a syscache search.  Any change to pg_authid empties it (see
+ * role_names_changed), so that a name read here is never older than the
+ * syscache's own.
+ */
+#define ROLE_NAME_CACHE_SIZE 4
+
+typedef struct RoleNameCacheEntry
+{
+	Oid			roleid;			/* InvalidOid: unused */
+	NameData	name;
+}			RoleNameCacheEntry;
+
+static RoleNameCacheEntry role_name_cache[ROLE_NAME_CACHE_SIZE];
+static int	role_name_cache_next = 0;	/* slot to fill next, round robin */
+
+/*
+ * Syscache callback: a role was created, renamed, dropped or otherwise
+ * changed; forget every name.
+ */
+static void
+role_names_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	for (int i = 0; i < ROLE_NAME_CACHE_SIZE; i++)
+		role_name_cache[i].roleid = InvalidOid;
+}
+
+/*
+ * Copy the name of role "roleid" into "name"; false if there is no such
+ * role.  A copy rather than a pointer into the cache: a change recorded
+ * while another is (an index expression running user-mapping DDL) may
+ * refill the entry the outer one read.
+ */
+static bool
+lookup_role_name(Oid roleid, NameData *name)
+{
+	HeapTuple	tuple;
+	RoleNameCacheEntry *entry;
+
+	if (!OidIsValid(roleid))
+		return false;
+	for (int i = 0; i < ROLE_NAME_CACHE_SIZE; i++)
+	{
+		if (role_name_cache[i].roleid == roleid)
+		{
+			*name = role_name_cache[i].name;
+			return true;
+		}
+	}
+
+	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(roleid));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	*name = ((Form_pg_authid) GETSTRUCT(tuple))->rolname;
+	ReleaseSysCache(tuple);
+
+	entry = &role_name_cache[role_name_cache_next];
+	role_name_cache_next = (role_name_cache_next + 1) % ROLE_NAME_CACHE_SIZE;
+	entry->name = *name;
+	entry->roleid = roleid;
+	return true;
+}
+
+/*
+ * The name of role "roleid", in "buf", as the pointer to record; an error
+ * for a role that does not exist.
+ */
+static const char *
+recorded_role_name(Oid roleid, NameData *buf)
+{
+	if (!lookup_role_name(roleid, buf))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("invalid role OID: %u", roleid)));
+	return NameStr(*buf);
+}
 
 /*
  * The user name usermap records for a mapping of "umuser": the role's
@@ -115,22 +204,18 @@ static const char *const action_names[] = {"CREATE", "ALTER", "DROP"};
  * pg_user_mappings spells it.  No role can be named that ("public" is
  * reserved by CREATE ROLE and ALTER ROLE ... RENAME), so a role called
  * "PUBLIC" and the public mapping never share a name.  NULL for a role
- * that does not exist.
+ * that does not exist; otherwise palloc'd, or the constant.
  */
 const char *
 usermap_mapping_user_name(Oid umuser)
 {
-	HeapTuple	tuple;
-	char	   *name;
+	NameData	name;
 
 	if (umuser == ACL_ID_PUBLIC)
 		return USERMAP_PUBLIC_USER_NAME;
-	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(umuser));
-	if (!HeapTupleIsValid(tuple))
+	if (!lookup_role_name(umuser, &name))
 		return NULL;
-	name = pstrdup(NameStr(((Form_pg_authid) GETSTRUCT(tuple))->rolname));
-	ReleaseSysCache(tuple);
-	return name;
+	return pstrdup(NameStr(name));
 }
 
 /*
@@ -274,15 +359,15 @@ insert_audit_row(UsermapWriter *writer, const UsermapTables *tables,
 	values[AUDIT_ID - 1] = Int64GetDatum(nextval_internal(tables->audit_seq, false));
 	values[AUDIT_LOGGED_AT - 1] = TimestampTzGetDatum(rec->at);
 	values[AUDIT_ACTION - 1] = CStringGetTextDatum(action_names[rec->action]);
-	values[AUDIT_SERVER_NAME - 1] = CStringGetTextDatum(rec->server_name);
-	values[AUDIT_USER_NAME - 1] = CStringGetTextDatum(rec->user_name);
+	values[AUDIT_SERVER_NAME - 1] = rec->server_name_text;
+	values[AUDIT_USER_NAME - 1] = rec->user_name_text;
 	values[AUDIT_OLD_OPTIONS - 1] = PointerGetDatum(rec->old_options);
 	nulls[AUDIT_OLD_OPTIONS - 1] = (rec->old_options == NULL);
 	values[AUDIT_NEW_OPTIONS - 1] = PointerGetDatum(rec->new_options);
 	nulls[AUDIT_NEW_OPTIONS - 1] = (rec->new_options == NULL);
 	values[AUDIT_CHANGED_OPTIONS - 1] = name_list_to_array(rec->changed_options);
-	values[AUDIT_SESSION_ROLE - 1] = CStringGetTextDatum(rec->session_role);
-	values[AUDIT_CURRENT_ROLE - 1] = CStringGetTextDatum(rec->current_role);
+	values[AUDIT_SESSION_ROLE - 1] = rec->session_role_text;
+	values[AUDIT_CURRENT_ROLE - 1] = rec->current_role_text;
 	values[AUDIT_STATEMENT - 1] = nullable_text(rec->statement,
 												&nulls[AUDIT_STATEMENT - 1]);
 	values[AUDIT_UMID - 1] = ObjectIdGetDatum(rec->umid);
@@ -387,7 +472,7 @@ find_own_row(UsermapWriter *writer, Oid pkey, Snapshot snapshot,
 			tuple = NULL;
 	}
 	if (tuple == NULL)
-		tuple = usermap_writer_fetch_key(writer, pkey, rec->umid, snapshot);
+		tuple = usermap_writer_fetch_key(writer, pkey, rec->umid, snapshot, NULL);
 	if (tuple == NULL)
 		return NULL;
 
@@ -414,8 +499,8 @@ form_meta_row(const ChangeRecord *rec, HeapTuple old, TupleDesc desc,
 		if (rec->action == USERMAP_ACTION_CREATE)
 		{
 			values[META_CREATED_AT - 1] = TimestampTzGetDatum(rec->at);
-			values[META_CREATED_BY - 1] = CStringGetTextDatum(rec->session_role);
-			values[META_CREATED_AS - 1] = CStringGetTextDatum(rec->current_role);
+			values[META_CREATED_BY - 1] = rec->session_role_text;
+			values[META_CREATED_AS - 1] = rec->current_role_text;
 			nulls[META_CREATED_AT - 1] = false;
 			nulls[META_CREATED_BY - 1] = false;
 			nulls[META_CREATED_AS - 1] = false;
@@ -425,11 +510,11 @@ form_meta_row(const ChangeRecord *rec, HeapTuple old, TupleDesc desc,
 	values[META_UMID - 1] = ObjectIdGetDatum(rec->umid);
 	values[META_UMUSER - 1] = ObjectIdGetDatum(rec->umuser);
 	values[META_UMSERVER - 1] = ObjectIdGetDatum(rec->umserver);
-	values[META_SERVER_NAME - 1] = CStringGetTextDatum(rec->server_name);
-	values[META_USER_NAME - 1] = CStringGetTextDatum(rec->user_name);
+	values[META_SERVER_NAME - 1] = rec->server_name_text;
+	values[META_USER_NAME - 1] = rec->user_name_text;
 	values[META_MODIFIED_AT - 1] = TimestampTzGetDatum(rec->at);
-	values[META_MODIFIED_BY - 1] = CStringGetTextDatum(rec->session_role);
-	values[META_MODIFIED_AS - 1] = CStringGetTextDatum(rec->current_role);
+	values[META_MODIFIED_BY - 1] = rec->session_role_text;
+	values[META_MODIFIED_AS - 1] = rec->current_role_text;
 	for (int attnum = META_UMID; attnum <= META_USER_NAME; attnum++)
 		nulls[attnum - 1] = false;
 	for (int attnum = META_MODIFIED_AT; attnum <= META_MODIFIED_AS; attnum++)
@@ -442,22 +527,57 @@ form_meta_row(const ChangeRecord *rec, HeapTuple old, TupleDesc desc,
 }
 
 /*
- * Bring the mapping's row of usermap.mapping_meta up to date, through
+ * CREATE: the mapping's fresh row of usermap.mapping_meta, through
  * "writer".
  *
- * CREATE writes a fresh row, replacing any row a dropped mapping with the
- * same OID left behind while usermap was not recording.  ALTER updates the
- * "modified" columns, and secret_changed_at if a secret changed; a mapping
- * without a row of its own takes over the detached row recorded under its
- * names (after pg_upgrade), or else gets a row whose creation is unknown.
- * DROP deletes the row (or that detached row).  A row of the mapping's own
- * is updated as UPDATE would (HOT where the table allows it); any other
- * row is replaced, a DELETE and an INSERT, since its key changes.  Every
- * write goes through the table's constraints and indexes.
+ * The mapping's OID is new to pg_user_mapping, so a row already under it
+ * can only be one a dropped mapping with that OID left behind while
+ * usermap was not recording.  Rather than look for one before every
+ * CREATE, the row is inserted with the primary key left to report it;
+ * only then is it found, deleted, and the key checked again.
  */
 static void
-write_meta_row(UsermapWriter *writer, const UsermapTables *tables,
-			   const ChangeRecord *rec)
+create_meta_row(UsermapWriter *writer, const UsermapTables *tables,
+				const ChangeRecord *rec)
+{
+	Datum		values[META_NATTS];
+	bool		nulls[META_NATTS];
+	ItemPointerData tid;
+
+	form_meta_row(rec, NULL, RelationGetDescr(writer->rel), values, nulls);
+	if (usermap_writer_insert_new_key(writer, values, nulls, META_NATTS,
+									  tables->meta_pkey, &tid))
+	{
+		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+		HeapTuple	left_behind;
+
+		left_behind = usermap_writer_fetch_key(writer, tables->meta_pkey,
+											   rec->umid, snapshot, &tid);
+		if (left_behind != NULL)
+			usermap_writer_delete(writer, &left_behind->t_self);
+		UnregisterSnapshot(snapshot);
+		usermap_writer_confirm_key(writer, tables->meta_pkey, rec->umid, &tid);
+	}
+	usermap_meta_row_note(rec->umid, &tid);
+}
+
+/*
+ * ALTER and DROP: bring the mapping's row of usermap.mapping_meta up to
+ * date, through "writer".
+ *
+ * ALTER updates the "modified" columns, and secret_changed_at if a secret
+ * changed; a mapping without a row of its own takes over the detached row
+ * recorded under its names (after pg_upgrade), or else gets a row whose
+ * creation is unknown.  DROP deletes the row (or that detached row).  A
+ * row under the mapping's OID that describes another mapping, left behind
+ * as create_meta_row explains, is deleted.  A row of the mapping's own is
+ * updated as UPDATE would (HOT where the table allows it); any other row
+ * is replaced, a DELETE and an INSERT, since its key changes.  Every write
+ * goes through the table's constraints and indexes.
+ */
+static void
+update_meta_row(UsermapWriter *writer, const UsermapTables *tables,
+				const ChangeRecord *rec)
 {
 	Snapshot	snapshot;
 	HeapTuple	own;
@@ -467,11 +587,10 @@ write_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 	bool		nulls[META_NATTS];
 	ItemPointerData tid;
 
+	Assert(rec->action != USERMAP_ACTION_CREATE);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	own = find_own_row(writer, tables->meta_pkey, snapshot, rec, &stale);
-	history = own;
-	if (own == NULL && rec->action != USERMAP_ACTION_CREATE)
-		history = find_detached_row(writer->rel, snapshot, rec);
+	history = own ? own : find_detached_row(writer->rel, snapshot, rec);
 
 	if (stale != NULL)
 		usermap_writer_delete(writer, &stale->t_self);
@@ -487,11 +606,10 @@ write_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 	{
 		if (history != NULL)
 			usermap_writer_delete(writer, &history->t_self);
-		if (rec->action != USERMAP_ACTION_DROP)
+		if (rec->action == USERMAP_ACTION_ALTER)
 		{
-			/* CREATE starts afresh even over a row of its own OID */
-			form_meta_row(rec, rec->action == USERMAP_ACTION_ALTER ? history : NULL,
-						  RelationGetDescr(writer->rel), values, nulls);
+			form_meta_row(rec, history, RelationGetDescr(writer->rel),
+						  values, nulls);
 			usermap_writer_insert(writer, values, nulls, META_NATTS, &tid);
 			usermap_meta_row_note(rec->umid, &tid);
 		}
@@ -536,7 +654,10 @@ write_rows(UsermapTables *tables, const ChangeRecord *rec)
 	}
 
 	insert_audit_row(&audit, tables, rec);
-	write_meta_row(&meta, tables, rec);
+	if (rec->action == USERMAP_ACTION_CREATE)
+		create_meta_row(&meta, tables, rec);
+	else
+		update_meta_row(&meta, tables, rec);
 
 	usermap_writer_close(&meta);
 	usermap_writer_close(&audit);
@@ -614,17 +735,21 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 	rec.umuser = umuser;
 	rec.umserver = umserver;
 	rec.server_name = servername;
-	rec.user_name = usermap_mapping_user_name(umuser);
-	if (rec.user_name == NULL)
+	if (umuser == ACL_ID_PUBLIC)
+		rec.user_name = USERMAP_PUBLIC_USER_NAME;
+	else if (lookup_role_name(umuser, &rec.user_name_buf))
+		rec.user_name = NameStr(rec.user_name_buf);
+	else
 		elog(ERROR, "cache lookup failed for role %u", umuser);
 	rec.old_options = usermap_options_jsonb(old_options, true);
 	rec.new_options = usermap_options_jsonb(new_options, true);
 	rec.changed_options = usermap_changed_options(old_options, new_options);
 	rec.secret_changed = usermap_any_secret(rec.changed_options);
-	rec.session_role = GetUserNameFromId(GetSessionUserId(), false);
+	rec.session_role = recorded_role_name(GetSessionUserId(),
+										  &rec.session_role_buf);
 	/* one look-up where no SET ROLE or SECURITY DEFINER is in force */
 	rec.current_role = GetUserId() == GetSessionUserId() ? rec.session_role :
-		GetUserNameFromId(GetUserId(), false);
+		recorded_role_name(GetUserId(), &rec.current_role_buf);
 	rec.statement = current_statement_text();
 	rec.at = GetCurrentStatementStartTimestamp();
 
@@ -634,6 +759,11 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 		return;
 	}
 
+	rec.server_name_text = CStringGetTextDatum(rec.server_name);
+	rec.user_name_text = CStringGetTextDatum(rec.user_name);
+	rec.session_role_text = CStringGetTextDatum(rec.session_role);
+	rec.current_role_text = rec.current_role == rec.session_role ?
+		rec.session_role_text : CStringGetTextDatum(rec.current_role);
 	write_rows(&tables, &rec);
 }
 
@@ -743,6 +873,7 @@ usermap_catalog_install_hooks(void)
 {
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = usermap_object_access;
+	CacheRegisterSyscacheCallback(AUTHOID, role_names_changed, (Datum) 0);
 
 	usermap_tables_install_callbacks();
 }

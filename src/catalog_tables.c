@@ -944,33 +944,66 @@ writer_store_row(UsermapWriter *writer, Datum *values, bool *nulls, int natts)
  * Insert one row ("natts" values), as INSERT would: NOT NULL and CHECK
  * constraints first, then the heap, then every index, where unique and
  * exclusion constraints are checked and expression and partial indexes
- * computed.  The new row's TID is left in "tid" if that is not NULL.
+ * computed; except that in the unique index "tolerated" (if valid) a row
+ * already there under the new row's key raises no error.  Returns whether
+ * there was one.  The new row's TID is left in "tid" if that is not NULL.
  */
-void
-usermap_writer_insert(UsermapWriter *writer, Datum *values, bool *nulls,
-					  int natts, ItemPointer tid)
+static bool
+writer_insert(UsermapWriter *writer, Datum *values, bool *nulls, int natts,
+			  Oid tolerated, ItemPointer tid)
 {
 	TupleTableSlot *slot = writer_store_row(writer, values, nulls, natts);
-	List	   *recheck = NIL;
+	List	   *conflicts = NIL;
+	bool		conflict = false;
+	ListCell   *cell;
 
 	if (writer->rel->rd_att->constr)
 		ExecConstraints(writer->rri, slot, writer->estate);
 	simple_table_tuple_insert(writer->rel, slot);
 	writer_open_indexes(writer);
 	if (writer->rri->ri_NumIndices > 0)
-		recheck = usermap_insert_index_tuples(writer->rri, slot, writer->estate);
+		conflicts = usermap_insert_index_tuples(writer->rri, slot, writer->estate,
+												OidIsValid(tolerated) ? list_make1_oid(tolerated) : NIL);
 
 	/*
-	 * Only deferrable constraints ask for a recheck, and their triggers make
-	 * usermap_tables_find refuse the table.
+	 * Only the tolerated index reports a conflict: other indexes raise their
+	 * own error, and only deferrable constraints would ask for a recheck,
+	 * whose triggers make usermap_tables_find refuse the table.
 	 */
-	if (recheck != NIL)
-		elog(ERROR, "usermap: unexpected deferred constraint check on \"%s\"",
-			 RelationGetRelationName(writer->rel));
+	foreach(cell, conflicts)
+	{
+		if (lfirst_oid(cell) != tolerated)
+			elog(ERROR, "usermap: unexpected deferred constraint check on \"%s\"",
+				 RelationGetRelationName(writer->rel));
+		conflict = true;
+	}
 	if (tid != NULL)
 		*tid = slot->tts_tid;
 	ExecClearTuple(slot);
 	ResetPerTupleExprContext(writer->estate);
+	return conflict;
+}
+
+void
+usermap_writer_insert(UsermapWriter *writer, Datum *values, bool *nulls,
+					  int natts, ItemPointer tid)
+{
+	(void) writer_insert(writer, values, nulls, natts, InvalidOid, tid);
+}
+
+/*
+ * Insert a row whose key in the unique index "indexid" (a btree on one oid
+ * column) is expected to be new, without looking for it first: returns
+ * true if the index already holds a row of that key, which the caller
+ * must then delete and settle with usermap_writer_confirm_key.  Until
+ * then the table holds two rows of one key.
+ */
+bool
+usermap_writer_insert_new_key(UsermapWriter *writer, Datum *values,
+							  bool *nulls, int natts, Oid indexid,
+							  ItemPointer tid)
+{
+	return writer_insert(writer, values, nulls, natts, indexid, tid);
 }
 
 /*
@@ -1055,37 +1088,77 @@ usermap_writer_fetch_tid(UsermapWriter *writer, ItemPointer tid,
 }
 
 /*
+ * The writer's open index "indexid", with its IndexInfo in "info".
+ */
+static Relation
+writer_index(UsermapWriter *writer, Oid indexid, IndexInfo **info)
+{
+	writer_open_indexes(writer);
+	for (int i = 0; i < writer->rri->ri_NumIndices; i++)
+	{
+		if (RelationGetRelid(writer->rri->ri_IndexRelationDescs[i]) == indexid)
+		{
+			*info = writer->rri->ri_IndexRelationInfo[i];
+			return writer->rri->ri_IndexRelationDescs[i];
+		}
+	}
+	elog(ERROR, "usermap: index %u of \"%s\" is not open", indexid,
+		 RelationGetRelationName(writer->rel));
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
  * The first row "snapshot" sees through index "indexid" of the writer's
- * table, a btree on one oid column, with key "key", copied; or NULL.  The
- * index is the one the writer opened (and locked) for its writes.
+ * table, a btree on one oid column, with key "key", other than the one at
+ * "skip" (if not NULL), copied; or NULL.  The index is the one the writer
+ * opened (and locked) for its writes.
  */
 HeapTuple
 usermap_writer_fetch_key(UsermapWriter *writer, Oid indexid, Oid key,
-						 Snapshot snapshot)
+						 Snapshot snapshot, ItemPointer skip)
 {
-	Relation	index = NULL;
+	IndexInfo  *info;
+	Relation	index = writer_index(writer, indexid, &info);
 	TupleTableSlot *slot;
 	IndexScanDesc scan;
 	ScanKeyData skey;
 	HeapTuple	tuple = NULL;
 
-	writer_open_indexes(writer);
-	for (int i = 0; i < writer->rri->ri_NumIndices; i++)
-		if (RelationGetRelid(writer->rri->ri_IndexRelationDescs[i]) == indexid)
-			index = writer->rri->ri_IndexRelationDescs[i];
-	if (index == NULL)
-		elog(ERROR, "usermap: index %u of \"%s\" is not open", indexid,
-			 RelationGetRelationName(writer->rel));
-
 	slot = writer_fetch_slot(writer);
 	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(key));
 	scan = usermap_index_beginscan(writer->rel, index, snapshot, 1, 0);
 	index_rescan(scan, &skey, 1, NULL, 0);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-		tuple = ExecCopySlotHeapTuple(slot);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		if (skip == NULL || !ItemPointerEquals(&slot->tts_tid, skip))
+		{
+			tuple = ExecCopySlotHeapTuple(slot);
+			break;
+		}
+	}
 	index_endscan(scan);
 	ExecClearTuple(slot);
 	return tuple;
+}
+
+/*
+ * After usermap_writer_insert_new_key reported a row of the same key and
+ * the caller deleted it: check the key of the row at "tid" again, as the
+ * server checks a deferred unique constraint.  An error if a row of that
+ * key is still live, or written by a transaction in progress (which is
+ * waited for).
+ */
+void
+usermap_writer_confirm_key(UsermapWriter *writer, Oid indexid, Oid key,
+						   ItemPointer tid)
+{
+	IndexInfo  *info;
+	Relation	index = writer_index(writer, indexid, &info);
+	Datum		value = ObjectIdGetDatum(key);
+	bool		isnull = false;
+
+	(void) index_insert(index, &value, &isnull, tid, writer->rel,
+						UNIQUE_CHECK_EXISTING, false, info);
 }
 
 void

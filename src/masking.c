@@ -54,31 +54,91 @@ push_string(JsonbParseState **state, JsonbIteratorToken token, const char *s)
 }
 
 /*
+ * jsonb's order of object keys (jsonb_util.c's lengthCompareJsonbPair):
+ * shorter keys first, keys of one length bytewise; of two equal keys, the
+ * one given later first, so that it is the one kept, as pushJsonbValue
+ * keeps it.
+ */
+static int
+jsonb_pair_cmp(const void *a, const void *b)
+{
+	const JsonbPair *pa = (const JsonbPair *) a;
+	const JsonbPair *pb = (const JsonbPair *) b;
+	int			alen = pa->key.val.string.len;
+	int			blen = pb->key.val.string.len;
+	int			res;
+
+	if (alen != blen)
+		return alen > blen ? 1 : -1;
+	res = memcmp(pa->key.val.string.val, pb->key.val.string.val, alen);
+	if (res != 0)
+		return res;
+	return pa->order > pb->order ? -1 : 1;
+}
+
+static void
+set_jsonb_string(JsonbValue *v, const char *s)
+{
+	v->type = jbvString;
+	v->val.string.val = (char *) s;
+	v->val.string.len = strlen(s);
+}
+
+/*
  * An option list (DefElems with String values, as options.c builds them)
  * as a jsonb object, or NULL for an empty list.
+ *
+ * Every change builds up to two of these for its audit row, so the object
+ * is handed to JsonbValueToJsonb whole, its pairs sorted and unique as
+ * jsonb stores them, rather than pushed one value at a time through
+ * pushJsonbValue, which does the same work in more steps.  Option names
+ * are unique in any list the server accepts; were one repeated, the last
+ * would be kept, as pushJsonbValue keeps it.
  */
 Jsonb *
 usermap_options_jsonb(List *options, bool reveal)
 {
-	JsonbParseState *state = NULL;
-	JsonbValue *result;
+	int			npairs = 0;
+	JsonbPair  *pairs;
+	JsonbValue	object;
 	ListCell   *cell;
 
 	if (options == NIL)
 		return NULL;
 
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	pairs = palloc(list_length(options) * sizeof(JsonbPair));
 	foreach(cell, options)
 	{
 		DefElem    *def = lfirst_node(DefElem, cell);
 		bool		show = reveal && !usermap_is_secret_option(def->defname);
+		JsonbPair  *pair = &pairs[npairs];
 
-		push_string(&state, WJB_KEY, def->defname);
-		push_string(&state, WJB_VALUE, show ? defGetString(def) : USERMAP_MASK);
+		set_jsonb_string(&pair->key, def->defname);
+		set_jsonb_string(&pair->value, show ? defGetString(def) : USERMAP_MASK);
+		pair->order = npairs++;
 	}
-	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	if (npairs > 1)
+	{
+		int			kept = 1;
 
-	return JsonbValueToJsonb(result);
+		qsort(pairs, npairs, sizeof(JsonbPair), jsonb_pair_cmp);
+		for (int i = 1; i < npairs; i++)
+		{
+			JsonbValue *last = &pairs[kept - 1].key;
+
+			if (pairs[i].key.val.string.len == last->val.string.len &&
+				memcmp(pairs[i].key.val.string.val, last->val.string.val,
+					   last->val.string.len) == 0)
+				continue;
+			pairs[kept++] = pairs[i];
+		}
+		npairs = kept;
+	}
+
+	object.type = jbvObject;
+	object.val.object.nPairs = npairs;
+	object.val.object.pairs = pairs;
+	return JsonbValueToJsonb(&object);
 }
 
 /* The option named "name" in "options", or NULL */

@@ -111,7 +111,8 @@ delete_meta_row(const UsermapTables *tables, Oid umid)
 
 	usermap_writer_open(&writer, tables->meta, NULL);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	tuple = usermap_writer_fetch_key(&writer, tables->meta_pkey, umid, snapshot);
+	tuple = usermap_writer_fetch_key(&writer, tables->meta_pkey, umid, snapshot,
+									 NULL);
 	if (HeapTupleIsValid(tuple))
 		usermap_writer_delete(&writer, &tuple->t_self);
 	UnregisterSnapshot(snapshot);
