@@ -303,6 +303,8 @@ extern void usermap_writer_update(UsermapWriter *writer, ItemPointer otid,
 extern void usermap_writer_delete(UsermapWriter *writer, ItemPointer tid);
 extern HeapTuple usermap_writer_fetch_tid(UsermapWriter *writer,
 										  ItemPointer tid, Snapshot snapshot);
+extern bool usermap_writer_key_stands_alone(UsermapWriter *writer,
+											Oid indexid);
 extern bool usermap_writer_insert_new_key(UsermapWriter *writer,
 										  Datum *values, bool *nulls,
 										  int natts, Oid indexid,

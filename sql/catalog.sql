@@ -233,8 +233,54 @@ SELECT created, created_by, modified_by FROM regress_um_meta
  WHERE user_name = 'regress_um_carol';
 DROP USER MAPPING FOR regress_um_carol SERVER regress_um_srv;
 DELETE FROM usermap.mapping_meta WHERE umid::int8 - :left_oid BETWEEN 0 AND 100;
+-- The same where a superuser added a unique index that the row left
+-- behind, of the same user and server, would break too: that row is
+-- deleted before the new one is written.  It is moved to the next OID,
+-- and made-up users' rows planted under the 99 after it.
+CREATE UNIQUE INDEX regress_um_meta_user_server
+  ON usermap.mapping_meta (umuser, umserver);
+CREATE USER MAPPING FOR regress_um_carol SERVER regress_um_srv OPTIONS (user 'old');
+SELECT oid AS left_oid FROM pg_user_mapping
+ WHERE umuser = 'regress_um_carol'::regrole \gset
+SET usermap.enabled = off;
+DROP USER MAPPING FOR regress_um_carol SERVER regress_um_srv;
+RESET usermap.enabled;
+UPDATE usermap.mapping_meta
+   SET umid = (umid::int8 + 1)::oid, created_by = 'left behind'
+ WHERE umid = :left_oid;
+SET session_replication_role = replica;
+INSERT INTO usermap.mapping_meta
+  SELECT (m.umid::int8 + g)::oid, (4000000000::int8 + g)::oid, m.umserver,
+         m.server_name, 'made up', m.created_at, 'left behind', m.created_as,
+         m.modified_at, 'left behind', m.modified_as, m.secret_changed_at
+    FROM usermap.mapping_meta m, generate_series(1, 99) AS g
+   WHERE m.umid = :left_oid + 1;
+RESET session_replication_role;
+CREATE USER MAPPING FOR regress_um_carol SERVER regress_um_srv OPTIONS (user 'new');
+SELECT m.umid::int8 - :left_oid BETWEEN 1 AND 100 AS took_a_planted_oid,
+       m.created_by, m.modified_by
+  FROM usermap.mapping_meta m JOIN pg_user_mapping u ON u.oid = m.umid
+ WHERE u.umuser = 'regress_um_carol'::regrole;
+SELECT count(*) AS rows_in_range, count(DISTINCT umid) AS oids_in_range
+  FROM usermap.mapping_meta
+ WHERE umid::int8 - :left_oid BETWEEN 0 AND 100;
+DROP USER MAPPING FOR regress_um_carol SERVER regress_um_srv;
+DROP INDEX usermap.regress_um_meta_user_server;
+DELETE FROM usermap.mapping_meta WHERE umid::int8 - :left_oid BETWEEN 0 AND 100;
 DROP ROLE regress_um_carol;
 SELECT problem, server_name, user_name FROM usermap.verify();
+-- Role names are read afresh after a rename: by usermap.user_name(), and
+-- in what the next change records.
+CREATE ROLE regress_um_dave;
+CREATE USER MAPPING FOR regress_um_dave SERVER regress_um_srv;
+SELECT usermap.user_name('regress_um_dave'::regrole);
+ALTER ROLE regress_um_dave RENAME TO regress_um_dave2;
+SELECT usermap.user_name('regress_um_dave2'::regrole);
+ALTER USER MAPPING FOR regress_um_dave2 SERVER regress_um_srv OPTIONS (ADD user 'd');
+DROP USER MAPPING FOR regress_um_dave2 SERVER regress_um_srv;
+SELECT action, user_name FROM usermap.audit_log
+ WHERE user_name LIKE 'regress_um_dave%' ORDER BY id;
+DROP ROLE regress_um_dave2;
 TRUNCATE usermap.audit_log;
 
 -- Stale secrets: mappings holding a secret not changed within the

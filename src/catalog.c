@@ -136,6 +136,7 @@ typedef struct RoleNameCacheEntry
 
 static RoleNameCacheEntry role_name_cache[ROLE_NAME_CACHE_SIZE];
 static int	role_name_cache_next = 0;	/* slot to fill next, round robin */
+static bool role_name_callback_registered = false;
 
 /*
  * Syscache callback: a role was created, renamed, dropped or otherwise
@@ -177,6 +178,16 @@ lookup_role_name(Oid roleid, NameData *name)
 	*name = ((Form_pg_authid) GETSTRUCT(tuple))->rolname;
 	ReleaseSysCache(tuple);
 
+	/*
+	 * Registered here, not with the hooks: usermap.user_name() fills the
+	 * cache in backends where usermap was loaded without being preloaded,
+	 * which install no hook.
+	 */
+	if (!role_name_callback_registered)
+	{
+		CacheRegisterSyscacheCallback(AUTHOID, role_names_changed, (Datum) 0);
+		role_name_callback_registered = true;
+	}
 	entry = &role_name_cache[role_name_cache_next];
 	role_name_cache_next = (role_name_cache_next + 1) % ROLE_NAME_CACHE_SIZE;
 	entry->name = *name;
@@ -527,6 +538,25 @@ form_meta_row(const ChangeRecord *rec, HeapTuple old, TupleDesc desc,
 }
 
 /*
+ * Delete the row under the mapping's OID that a dropped mapping left
+ * behind, if the latest snapshot sees one, other than the row at "skip"
+ * (if not NULL).
+ */
+static void
+delete_left_behind(UsermapWriter *writer, const UsermapTables *tables,
+				   const ChangeRecord *rec, ItemPointer skip)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	HeapTuple	left_behind;
+
+	left_behind = usermap_writer_fetch_key(writer, tables->meta_pkey,
+										   rec->umid, snapshot, skip);
+	if (left_behind != NULL)
+		usermap_writer_delete(writer, &left_behind->t_self);
+	UnregisterSnapshot(snapshot);
+}
+
+/*
  * CREATE: the mapping's fresh row of usermap.mapping_meta, through
  * "writer".
  *
@@ -534,7 +564,10 @@ form_meta_row(const ChangeRecord *rec, HeapTuple old, TupleDesc desc,
  * can only be one a dropped mapping with that OID left behind while
  * usermap was not recording.  Rather than look for one before every
  * CREATE, the row is inserted with the primary key left to report it;
- * only then is it found, deleted, and the key checked again.
+ * only then is it found, deleted, and the key checked again.  Where
+ * another unique index or an exclusion constraint could refuse the new
+ * row because of the one left behind (which may name the same user and
+ * server), that one is looked for and deleted first.
  */
 static void
 create_meta_row(UsermapWriter *writer, const UsermapTables *tables,
@@ -545,17 +578,15 @@ create_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 	ItemPointerData tid;
 
 	form_meta_row(rec, NULL, RelationGetDescr(writer->rel), values, nulls);
-	if (usermap_writer_insert_new_key(writer, values, nulls, META_NATTS,
-									  tables->meta_pkey, &tid))
+	if (!usermap_writer_key_stands_alone(writer, tables->meta_pkey))
 	{
-		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-		HeapTuple	left_behind;
-
-		left_behind = usermap_writer_fetch_key(writer, tables->meta_pkey,
-											   rec->umid, snapshot, &tid);
-		if (left_behind != NULL)
-			usermap_writer_delete(writer, &left_behind->t_self);
-		UnregisterSnapshot(snapshot);
+		delete_left_behind(writer, tables, rec, NULL);
+		usermap_writer_insert(writer, values, nulls, META_NATTS, &tid);
+	}
+	else if (usermap_writer_insert_new_key(writer, values, nulls, META_NATTS,
+										   tables->meta_pkey, &tid))
+	{
+		delete_left_behind(writer, tables, rec, &tid);
 		usermap_writer_confirm_key(writer, tables->meta_pkey, rec->umid, &tid);
 	}
 	usermap_meta_row_note(rec->umid, &tid);
@@ -873,7 +904,6 @@ usermap_catalog_install_hooks(void)
 {
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = usermap_object_access;
-	CacheRegisterSyscacheCallback(AUTHOID, role_names_changed, (Datum) 0);
 
 	usermap_tables_install_callbacks();
 }

@@ -953,6 +953,7 @@ writer_insert(UsermapWriter *writer, Datum *values, bool *nulls, int natts,
 			  Oid tolerated, ItemPointer tid)
 {
 	TupleTableSlot *slot = writer_store_row(writer, values, nulls, natts);
+	List	   *arbiters = OidIsValid(tolerated) ? list_make1_oid(tolerated) : NIL;
 	List	   *conflicts = NIL;
 	bool		conflict = false;
 	ListCell   *cell;
@@ -963,7 +964,7 @@ writer_insert(UsermapWriter *writer, Datum *values, bool *nulls, int natts,
 	writer_open_indexes(writer);
 	if (writer->rri->ri_NumIndices > 0)
 		conflicts = usermap_insert_index_tuples(writer->rri, slot, writer->estate,
-												OidIsValid(tolerated) ? list_make1_oid(tolerated) : NIL);
+												arbiters);
 
 	/*
 	 * Only the tolerated index reports a conflict: other indexes raise their
@@ -989,6 +990,26 @@ usermap_writer_insert(UsermapWriter *writer, Datum *values, bool *nulls,
 					  int natts, ItemPointer tid)
 {
 	(void) writer_insert(writer, values, nulls, natts, InvalidOid, tid);
+}
+
+/*
+ * Is the unique index "indexid" the one index of the writer's table that
+ * can refuse a row: no other is unique or an exclusion constraint (a
+ * superuser may add one, and REINDEX CONCURRENTLY builds a copy of it)?
+ */
+bool
+usermap_writer_key_stands_alone(UsermapWriter *writer, Oid indexid)
+{
+	writer_open_indexes(writer);
+	for (int i = 0; i < writer->rri->ri_NumIndices; i++)
+	{
+		Form_pg_index form = writer->rri->ri_IndexRelationDescs[i]->rd_index;
+
+		if (form->indexrelid != indexid &&
+			(form->indisunique || form->indisexclusion))
+			return false;
+	}
+	return true;
 }
 
 /*

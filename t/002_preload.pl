@@ -73,6 +73,21 @@ is( $node->safe_psql(
 	'1',
 	'usermap runs user-mapping DDL in a database without the extension');
 
+# Loaded without being preloaded, usermap installs no hook, but
+# usermap.user_name() still keeps the role names it read: a rename must
+# reach that backend's cache too.
+$node->append_conf('postgresql.conf', "shared_preload_libraries = ''");
+$node->restart;
+is( $node->safe_psql(
+		'postgres', q{
+	CREATE ROLE um_erin;
+	SELECT usermap.user_name('um_erin'::regrole);
+	ALTER ROLE um_erin RENAME TO um_erin2;
+	SELECT usermap.user_name('um_erin2'::regrole);
+	DROP ROLE um_erin2;}),
+	"um_erin\num_erin2",
+	'usermap.user_name() sees a rename where usermap is not preloaded');
+
 $node->stop;
 
 done_testing();
