@@ -132,7 +132,7 @@ typedef struct RoleNameCacheEntry
 {
 	Oid			roleid;			/* InvalidOid: unused */
 	NameData	name;
-}			RoleNameCacheEntry;
+} RoleNameCacheEntry;
 
 static RoleNameCacheEntry role_name_cache[ROLE_NAME_CACHE_SIZE];
 static int	role_name_cache_next = 0;	/* slot to fill next, round robin */
