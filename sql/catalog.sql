@@ -205,11 +205,25 @@ SELECT problem, server_name, user_name FROM usermap.verify();
 -- starts afresh.  Copies of the row left behind are planted under the next
 -- hundred OIDs, one of which the next mapping gets (the server hands OIDs
 -- out in order, and nothing here takes one in between).  The restore
--- trigger is kept out of the planting.
+-- trigger is kept out of the planting.  The outcome: whether the mapping
+-- took a planted OID, who its row says created it, and how many rows and
+-- OIDs the range holds.
 CREATE ROLE regress_um_carol;
+CREATE TEMP TABLE regress_um_left (left_oid int8);
+CREATE TEMP VIEW regress_um_left_outcome AS
+  SELECT (SELECT m.umid::int8 - l.left_oid BETWEEN 1 AND 100
+            FROM pg_user_mapping u JOIN usermap.mapping_meta m ON m.umid = u.oid
+           WHERE pg_get_userbyid(u.umuser) = 'regress_um_carol') AS took_a_planted_oid,
+         (SELECT m.created_by
+            FROM pg_user_mapping u JOIN usermap.mapping_meta m ON m.umid = u.oid
+           WHERE pg_get_userbyid(u.umuser) = 'regress_um_carol') AS created_by,
+         count(*) AS rows_in_range, count(DISTINCT m.umid) AS oids_in_range
+    FROM regress_um_left l
+    JOIN usermap.mapping_meta m ON m.umid::int8 - l.left_oid BETWEEN 0 AND 100
+   GROUP BY l.left_oid;
 CREATE USER MAPPING FOR regress_um_carol SERVER regress_um_srv OPTIONS (user 'old');
-SELECT oid AS left_oid FROM pg_user_mapping
- WHERE umuser = 'regress_um_carol'::regrole \gset
+INSERT INTO regress_um_left
+  SELECT oid FROM pg_user_mapping WHERE umuser = 'regress_um_carol'::regrole;
 SET usermap.enabled = off;
 DROP USER MAPPING FOR regress_um_carol SERVER regress_um_srv;
 RESET usermap.enabled;
@@ -218,21 +232,17 @@ INSERT INTO usermap.mapping_meta
   SELECT (m.umid::int8 + g)::oid, m.umuser, m.umserver, m.server_name, m.user_name,
          m.created_at, 'left behind', m.created_as, m.modified_at,
          'left behind', m.modified_as, m.secret_changed_at
-    FROM usermap.mapping_meta m, generate_series(1, 100) AS g
-   WHERE m.umid = :left_oid;
+    FROM usermap.mapping_meta m, regress_um_left l, generate_series(1, 100) AS g
+   WHERE m.umid::int8 = l.left_oid;
 RESET session_replication_role;
 CREATE USER MAPPING FOR regress_um_carol SERVER regress_um_srv OPTIONS (user 'new');
-SELECT m.umid::int8 - :left_oid BETWEEN 1 AND 100 AS took_a_planted_oid,
-       m.created_by, m.modified_by
-  FROM usermap.mapping_meta m JOIN pg_user_mapping u ON u.oid = m.umid
- WHERE u.umuser = 'regress_um_carol'::regrole;
-SELECT count(*) AS rows_in_range, count(DISTINCT umid) AS oids_in_range
-  FROM usermap.mapping_meta
- WHERE umid::int8 - :left_oid BETWEEN 0 AND 100;
+SELECT * FROM regress_um_left_outcome;
 SELECT created, created_by, modified_by FROM regress_um_meta
  WHERE user_name = 'regress_um_carol';
 DROP USER MAPPING FOR regress_um_carol SERVER regress_um_srv;
-DELETE FROM usermap.mapping_meta WHERE umid::int8 - :left_oid BETWEEN 0 AND 100;
+DELETE FROM usermap.mapping_meta m USING regress_um_left l
+ WHERE m.umid::int8 - l.left_oid BETWEEN 0 AND 100;
+TRUNCATE regress_um_left;
 -- The same where a superuser added a unique index that the row left
 -- behind, of the same user and server, would break too: that row is
 -- deleted before the new one is written.  It is moved to the next OID,
@@ -240,33 +250,31 @@ DELETE FROM usermap.mapping_meta WHERE umid::int8 - :left_oid BETWEEN 0 AND 100;
 CREATE UNIQUE INDEX regress_um_meta_user_server
   ON usermap.mapping_meta (umuser, umserver);
 CREATE USER MAPPING FOR regress_um_carol SERVER regress_um_srv OPTIONS (user 'old');
-SELECT oid AS left_oid FROM pg_user_mapping
- WHERE umuser = 'regress_um_carol'::regrole \gset
+INSERT INTO regress_um_left
+  SELECT oid FROM pg_user_mapping WHERE umuser = 'regress_um_carol'::regrole;
 SET usermap.enabled = off;
 DROP USER MAPPING FOR regress_um_carol SERVER regress_um_srv;
 RESET usermap.enabled;
-UPDATE usermap.mapping_meta
-   SET umid = (umid::int8 + 1)::oid, created_by = 'left behind'
- WHERE umid = :left_oid;
+UPDATE usermap.mapping_meta m
+   SET umid = (l.left_oid + 1)::oid, created_by = 'left behind'
+  FROM regress_um_left l
+ WHERE m.umid::int8 = l.left_oid;
 SET session_replication_role = replica;
 INSERT INTO usermap.mapping_meta
   SELECT (m.umid::int8 + g)::oid, (4000000000::int8 + g)::oid, m.umserver,
          m.server_name, 'made up', m.created_at, 'left behind', m.created_as,
          m.modified_at, 'left behind', m.modified_as, m.secret_changed_at
-    FROM usermap.mapping_meta m, generate_series(1, 99) AS g
-   WHERE m.umid = :left_oid + 1;
+    FROM usermap.mapping_meta m, regress_um_left l, generate_series(1, 99) AS g
+   WHERE m.umid::int8 = l.left_oid + 1;
 RESET session_replication_role;
 CREATE USER MAPPING FOR regress_um_carol SERVER regress_um_srv OPTIONS (user 'new');
-SELECT m.umid::int8 - :left_oid BETWEEN 1 AND 100 AS took_a_planted_oid,
-       m.created_by, m.modified_by
-  FROM usermap.mapping_meta m JOIN pg_user_mapping u ON u.oid = m.umid
- WHERE u.umuser = 'regress_um_carol'::regrole;
-SELECT count(*) AS rows_in_range, count(DISTINCT umid) AS oids_in_range
-  FROM usermap.mapping_meta
- WHERE umid::int8 - :left_oid BETWEEN 0 AND 100;
+SELECT * FROM regress_um_left_outcome;
 DROP USER MAPPING FOR regress_um_carol SERVER regress_um_srv;
 DROP INDEX usermap.regress_um_meta_user_server;
-DELETE FROM usermap.mapping_meta WHERE umid::int8 - :left_oid BETWEEN 0 AND 100;
+DELETE FROM usermap.mapping_meta m USING regress_um_left l
+ WHERE m.umid::int8 - l.left_oid BETWEEN 0 AND 100;
+DROP VIEW regress_um_left_outcome;
+DROP TABLE regress_um_left;
 DROP ROLE regress_um_carol;
 SELECT problem, server_name, user_name FROM usermap.verify();
 -- Role names are read afresh after a rename: by usermap.user_name(), and
