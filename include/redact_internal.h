@@ -3,12 +3,13 @@
  * redact_internal.h
  *		  What the four files of the redactor share with one another.
  *
- * The redactor (its section of usermap.h) is split along its seams: redact_lexer.c models
- * scan.l and runs the server's lexer, redact.c masks the user-mapping
- * statements of a token stream, redact_message.c finds the statements a
- * log message quotes where the SQL rules cannot see them, and
- * redact_cache.c keeps recent results and holds the entry points.  This
- * header is for those four files only; the rest of usermap uses usermap.h.
+ * The redactor (its section of usermap.h) is split along its seams:
+ * redact_lexer.c models scan.l and runs the server's lexer, redact.c masks
+ * the user-mapping statements of a token stream, redact_message.c finds
+ * the statements a log message quotes where the SQL rules cannot see them,
+ * and redact_cache.c keeps recent results and holds the entry points.
+ * This header is for those four files only; the rest of usermap uses
+ * usermap.h.
  * Every name they share with one another through the linker starts with
  * redact_, so that none can collide with a symbol of the server.
  *

@@ -451,8 +451,9 @@ check_shape(Relation rel, const ColumnShape *shape, int natts)
  * Raise an error if "rel" has row-level security enabled, or a trigger or
  * a rule, other than the extension's own re-attachment trigger on
  * mapping_meta.  usermap's writes apply none of them, so a row a policy,
- * trigger or rule would refuse or divert would be stored anyway.  Foreign keys and deferrable constraints are enforced
- * by (internal) triggers, and are refused the same way.
+ * trigger or rule would refuse or divert would be stored anyway.  Foreign
+ * keys and deferrable constraints are enforced by (internal) triggers, and
+ * are refused the same way.
  */
 static void
 check_triggers_and_rules(Relation rel, bool is_meta)
@@ -651,9 +652,10 @@ usermap_tables_find(UsermapTables *tables, bool for_recording)
 }
 
 /*
- * The first object (by catalog, then OID) in schema "nsp" that is not a member of extension
- * "extoid" (nor the extension itself), or an invalid address.  Every
- * object that lives in a schema records a dependency on it.
+ * The first object (by catalog, then OID) in schema "nsp" that is not a
+ * member of extension "extoid" (nor the extension itself), or an invalid
+ * address.  Every object that lives in a schema records a dependency on
+ * it.
  */
 static ObjectAddress
 find_foreign_object(Oid nsp, Oid extoid)
@@ -912,8 +914,9 @@ writer_open_indexes(UsermapWriter *writer)
 
 /*
  * Put the row "values"/"nulls" into the writer's slot as a heap tuple,
- * formed once (in the slot's memory context, which it frees it from): the table AM takes it as it is, where a virtual slot would
- * be copied twice (materialized, then formed).  The slot is also given the
+ * formed once, in the slot's memory context (the slot frees it): the table
+ * AM takes it as it is, where a virtual slot would be copied twice
+ * (materialized, then formed).  The slot is also given the
  * values themselves, as if it had deformed the tuple, so that constraints
  * and index entries read them without deforming it again; they are the
  * caller's, and outlive the write.

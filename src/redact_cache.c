@@ -236,8 +236,9 @@ needs_lexing(const char *input)
  * mean other than it says (no backslash, dollar quote, U&, continued
  * string, and no second statement in a value), each secret is spelled in
  * it as a plain '...' literal, and where that literal occurs just once the
- * masked text is the text with it replaced by the mask: remember it, for the text and for the
- * statement alone, so that usermap_redact() need not lex either.  Returns
+ * masked text is the text with it replaced by the mask: remember it, for
+ * the text and for the statement alone, so that usermap_redact() need not
+ * lex either.  Returns
  * whether it did; if not, usermap_redact() lexes as usual.
  */
 bool

@@ -284,8 +284,8 @@ _PG_init(void)
 }
 
 /*
- * usermap.library_version() returns the version of the loaded library, which the
- * build takes from usermap.control.
+ * usermap.library_version() returns the version of the loaded library,
+ * which the build takes from usermap.control.
  */
 Datum
 usermap_library_version(PG_FUNCTION_ARGS)
