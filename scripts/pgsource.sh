@@ -82,6 +82,20 @@ ensure_deb_src() {
 	sources_index_present || um_root apt-get update -q
 }
 
+# The line of apt's log "$1" that says why it failed: its first error, or
+# else its last line.
+apt_failure() {
+	grep -m1 '^E:' "$1" || tail -n 1 "$1"
+}
+
+# What fetching a source package into the cache directory "$1" needs
+# first: dpkg-dev, deb-src entries, and the cache's parent directory.
+prepare_source_fetch() {
+	um_install_deps dpkg-dev
+	ensure_deb_src
+	mkdir -p "$(dirname "$1")"
+}
+
 # Leave an unpacked PostgreSQL source tree of the major under test in
 # $PGSRC_DIR, or say why not and return 1.  The test files
 # are never committed to this repository; they are fetched at test time.
@@ -97,11 +111,8 @@ um_fetch_pg_source() {
 			um_die "$PGSRC_DIR exists but holds no src/test/regress; remove it or set PGSRC_DIR"
 	fi
 
-	um_install_deps dpkg-dev
-	ensure_deb_src
-
+	prepare_source_fetch "$PGSRC_DIR"
 	installed=$(dpkg-query -W -f='${Version}' "postgresql-$UM_PG_MAJOR")
-	mkdir -p "$(dirname "$PGSRC_DIR")"
 	# A sibling of the cache, so the final mv is atomic and an interrupted
 	# download never leaves a half-unpacked tree where we would trust it.
 	tmp=$(mktemp -d "$PGSRC_DIR.tmp.XXXXXX")
@@ -118,7 +129,7 @@ um_fetch_pg_source() {
 				-name "postgresql-$UM_PG_MAJOR-*" | head -n 1)
 			[ -n "$tree" ] && [ -d "$tree/src/test/regress" ] && break
 		fi
-		echo "    not available: $(grep -m1 '^E:' "$tmp/$v.log" || tail -n 1 "$tmp/$v.log")"
+		echo "    not available: $(apt_failure "$tmp/$v.log")"
 		tree=
 	done
 	if [ -z "$tree" ]; then
@@ -193,14 +204,12 @@ um_fetch_pgaudit_source() {
 			um_die "$PGAUDIT_SRC_DIR exists but holds no pgaudit test files; remove it or set PGAUDIT_SRC_DIR"
 	fi
 
-	um_install_deps dpkg-dev
-	ensure_deb_src
+	prepare_source_fetch "$PGAUDIT_SRC_DIR"
 	installed=$(dpkg-query -W -f='${Version}' "$pkg")
-	mkdir -p "$(dirname "$PGAUDIT_SRC_DIR")"
 	tmp=$(mktemp -d "$PGAUDIT_SRC_DIR.tmp.XXXXXX")
 	um_log "fetching pgaudit's orig tarball for $pkg=$installed"
 	if ! (cd "$tmp" && apt-get source --print-uris -q "$pkg=$installed") >"$tmp/uris" 2>&1; then
-		echo "    not available: $(grep -m1 '^E:' "$tmp/uris" || tail -n 1 "$tmp/uris")"
+		echo "    not available: $(apt_failure "$tmp/uris")"
 		rm -rf "$tmp"
 		echo "the archive's Sources index has no source package of $pkg=$installed" >&2
 		return 1
@@ -219,7 +228,7 @@ um_fetch_pgaudit_source() {
 	(cd "$tmp" && apt-get source --download-only -q "$pkg=$installed") >"$tmp/fetch.log" 2>&1 || true
 	if [ ! -f "$tmp/$name" ]; then
 		echo "    not available: $(grep -m1 -F "$name" "$tmp/fetch.log" | grep '^E:' ||
-			grep -m1 '^E:' "$tmp/fetch.log" || tail -n 1 "$tmp/fetch.log")"
+			apt_failure "$tmp/fetch.log")"
 		rm -rf "$tmp"
 		echo "the archive serves no $name, the orig tarball of $pkg=$installed" >&2
 		return 1
