@@ -8,7 +8,8 @@
 # debootstrap chroot of its suite with the server, its development files,
 # pgaudit, a compiler and IPC::Run.
 # Each also gets PostgreSQL 15 from Debian 12 (bookworm), pinned so that
-# nothing else comes from there, as the old cluster of pg_upgrade tests.
+# nothing else comes from there, as the old cluster of pg_upgrade tests;
+# the 19 chroot gets sid's 18 as well, a second old cluster.
 # A chroot for 15 itself (bookworm) exists for UM_CHROOT_ALL=1 runs, which
 # keep a machine's own installation untouched.
 # The mirror is whatever the machine's apt configuration uses for Debian
@@ -147,6 +148,8 @@ um_chroot_ensure() {
 	fi
 	if [ "$major" = 19 ]; then
 		um_chroot_add_experimental "$root" "$mirror"
+		# sid's own 18, a second old server for the upgrade tests
+		old+=(postgresql-18 postgresql-server-dev-18)
 	fi
 	um_root chroot "$root" apt-get update -q >/dev/null
 	um_root chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
