@@ -23,6 +23,7 @@
 #define USERMAP_REDACT_INTERNAL_H
 
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "nodes/pg_list.h"
 
 #include "usermap.h"
@@ -164,6 +165,58 @@ is_keyword(int tok)
 	return tok >= OTHER_KEYWORD;
 }
 
+/*
+ * The redactor's budget.  Every entry point (redact_cache.c) may be called
+ * from emit_log_hook, where nothing can interrupt it and no error may be
+ * raised, on any text a client sends, so its work is bounded whatever the
+ * text: a text longer than REDACT_MAX_LEN bytes is not read at all, and a
+ * shorter one gets REDACT_WORK_PER_BYTE units of work per byte (plus
+ * REDACT_WORK_BASE), a unit being about one byte scanned.  Every loop that
+ * may look at a byte more than once (each reading of the text, each
+ * nesting level, each quoted statement of a log message, every scan ahead)
+ * charges what it scans with redact_charge(), and stops early once the
+ * budget is spent.  The entry point then fails closed: the whole text is
+ * replaced by USERMAP_HIDDEN_TEXT (usermap.h), never by a guess.
+ *
+ * redact_charge() also honours query cancel, termination and
+ * statement_timeout outside error reporting; the log hook holds interrupts
+ * while it masks, which makes that a no-op there.
+ */
+#define REDACT_MAX_LEN			(1024 * 1024)
+#define REDACT_WORK_PER_BYTE	64
+#define REDACT_WORK_BASE		((int64) 1024 * 1024)
+
+/* At most this many names a text makes secret itself (see redact.c) */
+#define REDACT_MAX_DECLARED_NAMES	16
+
+extern int64 redact_work_left;
+
+/* Start the budget of a text of "len" bytes */
+static inline void
+redact_budget_start(size_t len)
+{
+	redact_work_left = REDACT_WORK_BASE + (int64) len * REDACT_WORK_PER_BYTE;
+}
+
+/* Is the budget spent?  Then every loop stops, and the text is hidden. */
+static inline bool
+redact_over_budget(void)
+{
+	return redact_work_left < 0;
+}
+
+/*
+ * Charge "units" of work; false once the budget is spent.  A pending
+ * interrupt is served here (outside error reporting, see above).
+ */
+static inline bool
+redact_charge(int64 units)
+{
+	CHECK_FOR_INTERRUPTS();
+	redact_work_left -= units;
+	return redact_work_left >= 0;
+}
+
 /* redact_lexer.c: the model of scan.l, and the server's lexer */
 extern const char *redact_quote_continuation(const char *p);
 extern bool redact_parse_hex(const char *p, int n, pg_wchar *value);
@@ -173,6 +226,7 @@ extern void redact_lex_text(RedactState *st);
 /* redact.c: the statement masker */
 extern bool redact_every_value;
 extern List *redact_declared_secret_names;
+extern bool redact_declared_overflow;
 extern void redact_collect_declared_secret_names(const char *text);
 extern void redact_add_edit(RedactState *st, int start, int end,
 							const char *replacement);
@@ -187,5 +241,6 @@ extern char *redact_text_ex(const char *sql, int depth, bool message,
 
 /* redact_message.c: the log-message layer */
 extern char *redact_message_text(const char *msg, int quoted);
+extern bool redact_spells_statement(const char *s);
 
 #endif							/* USERMAP_REDACT_INTERNAL_H */

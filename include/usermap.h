@@ -342,6 +342,13 @@ extern bool usermap_options_visible_to(Oid umuser, Oid serverid);
 #define USERMAP_MASK "********"
 
 /*
+ * What a whole text is replaced by when the redactor cannot afford to read
+ * it (longer than 1 MB, or past its work budget; see redact_internal.h):
+ * fail closed rather than guess.
+ */
+#define USERMAP_HIDDEN_TEXT "/* text hidden by usermap: too long or complex to mask */"
+
+/*
  * Changes whenever the list of secret option names in force changes (SET,
  * RESET, the end of a transaction or function that had set it), so that a
  * result computed from the old list can be told apart.
@@ -386,8 +393,11 @@ extern bool usermap_redact_needed(const char *text);
  * in every CREATE / ALTER USER MAPPING statement replaced by the quoted
  * mask, or NULL if nothing had to change.  Statements that cannot be
  * parsed are masked from their option list (or from MAPPING) to the end of
- * the text.  Ignores usermap.redact.  Raises no error and emits no message,
- * whatever the text, so it may be called from emit_log_hook.
+ * the text.  A text too long or too complex to read within the redactor's
+ * budget (redact_internal.h) is replaced whole by USERMAP_HIDDEN_TEXT.
+ * Ignores usermap.redact.  Raises no error and emits no message, whatever
+ * the text, so it may be called from emit_log_hook; outside error
+ * reporting it serves a pending query cancel or termination.
  */
 extern char *usermap_redact(const char *text);
 

@@ -411,6 +411,29 @@ DROP FUNCTION regress_um_message(text);
 SELECT usermap.redact(NULL) IS NULL AS null_in_null_out;
 SELECT regress_um_redacted($q$SELECT 1$q$);
 
+--
+-- Bounded work (redact_internal.h).  A text longer than 1 MB that could
+-- hold a statement is hidden whole, unread; one of 1 MB or less is read;
+-- one that cannot hold a statement is never touched, however long.
+--
+SELECT usermap.redact('CREATE USER MAPPING FOR u SERVER s OPTIONS (password ''p'') --' || repeat('x', 1024 * 1024)) AS over_one_mb;
+SELECT left(r, 70) AS at_one_mb, length(r) AS length
+  FROM usermap.redact('CREATE USER MAPPING FOR u SERVER s OPTIONS (password ''p'') --' || repeat('x', 1000000)) AS r;
+SELECT length(usermap.redact(repeat('x', 2000000))) AS never_touched;
+-- A text that would take more than its budget to read (here, an
+-- unterminated comment after every CREATE of a log message, which the
+-- quoted-statement scan would follow to the end from each) is hidden whole.
+SELECT usermap.redact('mapping ' || repeat('create/*', 20000), log_message => true) AS over_budget;
+SELECT length(usermap.redact('mapping ' || repeat('create/*', 20), log_message => true)) AS within_budget;
+-- A text that declares more than sixteen names secret itself makes every
+-- option secret; sixteen are followed one by one.
+SELECT usermap.redact('SET usermap.secret_options = ''' || string_agg('a' || i, ',') || '''; CREATE USER MAPPING FOR u SERVER s OPTIONS (user ''bob'', a16 ''x'')') AS sixteen_names
+  FROM generate_series(1, 16) AS i;
+SELECT usermap.redact('SET usermap.secret_options = ''' || string_agg('a' || i, ',') || '''; CREATE USER MAPPING FOR u SERVER s OPTIONS (user ''bob'', a16 ''x'')') AS seventeen_names
+  FROM generate_series(1, 17) AS i;
+-- A dollar-quoted body is written back with its own tag.
+SELECT usermap.redact($q$DO $redacted$ CREATE USER MAPPING FOR u SERVER s OPTIONS (password 'p') $redacted$$q$) AS tag_kept;
+
 \pset tuples_only off
 \pset format aligned
 

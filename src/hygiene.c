@@ -302,6 +302,7 @@ quoted_query_text(const char *msg, const char *query, int offset, int *at)
 {
 	const char *fragment = query + offset;
 	int			best = 0;
+	int64		budget = 4 * (int64) strlen(msg) + 1024;
 
 	for (const char *m = strchr(msg, fragment[0]);
 		 fragment[0] != '\0' && m != NULL; m = strchr(m + 1, fragment[0]))
@@ -314,6 +315,19 @@ quoted_query_text(const char *msg, const char *query, int offset, int *at)
 
 		while (m[k] != '\0' && m[k] == fragment[k])
 			k++;
+
+		/*
+		 * A message made of many quoted copies of the query's text would
+		 * make this quadratic: past a budget linear in the message, take
+		 * everything from its first quotation mark as quoted.
+		 */
+		if ((budget -= k + 1) < 0)
+		{
+			const char *quote = strchr(msg, '"');
+
+			*at = quote ? quote + 1 - msg : 0;
+			return strlen(msg + *at);
+		}
 		if (k > best)
 		{
 			best = k;
@@ -572,6 +586,13 @@ usermap_emit_log(ErrorData *edata)
 	if (usermap_redact_enabled)
 	{
 		/*
+		 * Nothing may end the report half masked: a query cancel served by
+		 * the redactor would raise an error inside error reporting.  Its work
+		 * is bounded instead (redact_internal.h).
+		 */
+		HOLD_INTERRUPTS();
+
+		/*
 		 * A text that did not parse is reported under its settings.  Only
 		 * while a statement runs: the postmaster's messages, or a backend's
 		 * before its startup options are applied, lexed nothing.
@@ -597,6 +618,7 @@ usermap_emit_log(ErrorData *edata)
 			if (edata->elevel >= ERROR)
 				mask_activity();
 		}
+		RESUME_INTERRUPTS();
 	}
 
 	if (prev_emit_log_hook)
@@ -1084,9 +1106,12 @@ usermap_install_masking_hook(void)
 void
 usermap_hygiene_end_xact(bool abort)
 {
+	/* no error may escape a commit or abort callback: see the log hook */
+	HOLD_INTERRUPTS();
 	if (usermap_redact_enabled && (abort || client_text_unchecked()))
 		mask_activity();
 	forget_handled_text();
+	RESUME_INTERRUPTS();
 }
 
 static void
@@ -1094,7 +1119,11 @@ usermap_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB && usermap_redact_enabled)
+	{
+		HOLD_INTERRUPTS();
 		mask_activity();
+		RESUME_INTERRUPTS();
+	}
 }
 
 /*

@@ -108,10 +108,17 @@ bool		redact_every_value = false;
 static bool
 contains_ci(const char *s, const char *lower)
 {
+	const char *start = s;
+	bool		found = false;
+
 	for (; *s; s++)
 		if (ascii_prefix_ci(s, lower))
-			return true;
-	return false;
+		{
+			found = true;
+			break;
+		}
+	(void) redact_charge(s - start);
+	return found;
 }
 
 /*
@@ -121,16 +128,20 @@ contains_ci(const char *s, const char *lower)
  * string arrives, and statements later in the string, or in the DO block
  * or function body holding the SET, are masked for what they will be.
  * Found by a scan of the bytes, in constants too; allocated in the
- * redaction's own memory context.
+ * redaction's own memory context.  A text that declares more than
+ * REDACT_MAX_DECLARED_NAMES names makes every option secret
+ * (redact_declared_overflow), which keeps the test of each option name
+ * against the list bounded.
  */
 List	   *redact_declared_secret_names = NIL;
+bool		redact_declared_overflow = false;
 
 static bool
 is_secret_name(const char *name)
 {
 	ListCell   *lc;
 
-	if (usermap_is_secret_option(name))
+	if (redact_declared_overflow || usermap_is_secret_option(name))
 		return true;
 	foreach(lc, redact_declared_secret_names)
 	{
@@ -156,8 +167,15 @@ declare_secret_names(const char *p, const char *end)
 		while (b > a && (IS_SPACE(b[-1]) || b[-1] == '"'))
 			b--;
 		if (b > a)
+		{
+			if (list_length(redact_declared_secret_names) >= REDACT_MAX_DECLARED_NAMES)
+			{
+				redact_declared_overflow = true;
+				return;
+			}
 			redact_declared_secret_names = lappend(redact_declared_secret_names,
 												   pnstrdup(a, b - a));
+		}
 		p = stop + 1;
 	}
 }
@@ -173,7 +191,8 @@ redact_collect_declared_secret_names(const char *text)
 	const char *p = text;
 
 	redact_declared_secret_names = NIL;
-	while ((p = strstr(p, "secret_options")) != NULL)
+	redact_declared_overflow = false;
+	while ((p = strstr(p, "secret_options")) != NULL && !redact_declared_overflow)
 	{
 		const char *q = p + strlen("secret_options");
 		int			quotes = 0;
@@ -205,11 +224,17 @@ redact_collect_declared_secret_names(const char *text)
 		{
 			const char *end = strchr(q + quotes, '\'');
 
+			(void) redact_charge(end ? end - q : (int64) strlen(q));
 			if (end != NULL)
 				declare_secret_names(q + quotes, end);
 		}
 		else
-			declare_secret_names(q, q + strcspn(q, ";\n"));
+		{
+			size_t		n = strcspn(q, ";\n");
+
+			(void) redact_charge(n);
+			declare_secret_names(q, q + n);
+		}
 	}
 }
 
@@ -236,7 +261,7 @@ rest_may_hide_statement(const char *sql, const char *rest, bool message)
 	if (!usermap_redact_needed(rest))
 		return false;
 	if (message)
-		return usermap_redact_spells_statement(rest);
+		return redact_spells_statement(rest);
 	return contains_ci(sql, "user") || strchr(rest, '\\') != NULL ||
 		contains_ci(rest, "u&");
 }
@@ -471,25 +496,31 @@ accept_string(RedactState *st, int i)
 
 /*
  * Write "value" as a dollar-quoted constant, reusing the original's "tag"
- * ("$...$") if the value does not end the quote early.
+ * ("$...$") if the value does not end the quote early, or else one of a
+ * few tags of our own.  A value that holds all of them (it was written to
+ * make this loop long) gets the mask instead.
  */
+#define REDACT_DOLLAR_TAGS	8
+
 static char *
 dollar_quote(const char *value, const char *tag)
 {
 	char	   *candidate = pstrdup(tag);
 
-	for (int n = 0;; n++)
+	for (int n = 0; n < REDACT_DOLLAR_TAGS; n++)
 	{
 		char	   *quoted = psprintf("%s%s%s", candidate, value, candidate);
 		const char *body = quoted + strlen(candidate);
 
 		/* the lexer ends the body at the first occurrence of the tag */
+		(void) redact_charge(strlen(quoted));
 		if (strstr(body, candidate) == body + strlen(value))
 			return quoted;
 		pfree(quoted);
 		pfree(candidate);
 		candidate = n == 0 ? pstrdup("$redacted$") : psprintf("$redacted%d$", n);
 	}
+	return pstrdup(QUOTED_MASK);
 }
 
 /*
@@ -557,6 +588,7 @@ redact_constant(RedactState *st, int i, bool option_value)
 		end = st->tokens[next - 1].end;
 	}
 
+	(void) redact_charge(t->end - t->start);
 	if (value != NULL && !usermap_redact_needed(value))
 		return next;
 
@@ -831,7 +863,7 @@ redact_one_reading(RedactState *st, const char *sql, int depth, bool message)
 
 	redact_lex_text(st);
 
-	while (i < st->ntokens)
+	while (i < st->ntokens && !redact_over_budget())
 	{
 		int			tok = st->tokens[i].tok;
 
@@ -943,6 +975,8 @@ redact_text_ex(const char *sql, int depth, bool message, bool *failed_closed,
 					(scs == first.standard_conforming_strings &&
 					 bq == first.backslash_quote_allowed))
 					continue;
+				if (redact_over_budget())
+					break;
 				redact_reading.standard_conforming_strings = scs;
 				redact_reading.backslash_quote_allowed = bq;
 				redact_one_reading(&other, sql, depth, message);

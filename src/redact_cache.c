@@ -149,7 +149,13 @@ redact_cache_store(const char *input, size_t len, const char *result,
 /*
  * Redact "text" under the reading set up by the caller, in a memory
  * context of the redaction's own, and return a copy of the result in the
- * caller's (NULL: nothing to mask).
+ * caller's (NULL: nothing to mask).  A text longer than REDACT_MAX_LEN,
+ * or one whose redaction outruns its budget, is hidden whole (see
+ * redact_internal.h).
+ *
+ * The state the files below share for one text is set here, before the
+ * work, as well as cleared after it: a query cancel served by
+ * redact_charge() leaves by an error, which skips the clearing.
  */
 static char *
 redact_uncached(const char *text, bool message)
@@ -159,6 +165,16 @@ redact_uncached(const char *text, bool message)
 	char	   *redacted;
 	char	   *result = NULL;
 	bool		failed_closed;
+	size_t		len;
+
+	/* what an earlier call left, had it been interrupted by an error */
+	redact_declared_secret_names = NIL;
+	redact_declared_overflow = false;
+
+	len = strlen(text);
+	if (len > REDACT_MAX_LEN)
+		return pstrdup(USERMAP_HIDDEN_TEXT);
+	redact_budget_start(len);
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "usermap redact",
 								ALLOCSET_DEFAULT_SIZES);
@@ -170,9 +186,12 @@ redact_uncached(const char *text, bool message)
 	else
 		redacted = redact_text(text, 0, &failed_closed, NULL);
 	MemoryContextSwitchTo(oldcxt);
-	if (redacted != NULL)
+	if (redact_over_budget())
+		result = pstrdup(USERMAP_HIDDEN_TEXT);
+	else if (redacted != NULL)
 		result = pstrdup(redacted);
 	redact_declared_secret_names = NIL;
+	redact_declared_overflow = false;
 	MemoryContextDelete(cxt);
 	return result;
 }
@@ -192,6 +211,7 @@ redact_in_own_context(const char *text, bool message)
 
 	usermap_redact_observe_settings();
 	redact_reading = redact_current_lexer_settings();
+	redact_every_value = false; /* left set, had an error interrupted */
 	len = strlen(text);
 	for (int i = 0; i < REDACT_CACHE_SIZE; i++)
 		if (redact_cache_matches(&redact_cache[i], text, len, message))
@@ -224,7 +244,7 @@ needs_lexing(const char *input)
 		if (ascii_prefix_ci(q, "mapping") && ++n > 1)
 			return true;
 	for (q = strchr(input, '\''); q != NULL; q = strchr(q + 1, '\''))
-		if (redact_quote_continuation(q + 1) != NULL)
+		if (redact_quote_continuation(q + 1) != NULL || redact_over_budget())
 			return true;
 	return false;
 }
@@ -249,6 +269,9 @@ usermap_redact_remember_parsed(const char *input, int stmt_len, List *secrets)
 	ListCell   *lc;
 
 	/* the caller found usermap_redact_needed() true of the input */
+	if (len > REDACT_MAX_LEN)
+		return false;
+	redact_budget_start(len);
 	if (needs_lexing(input))
 		return false;
 
@@ -281,6 +304,10 @@ usermap_redact_remember_parsed(const char *input, int stmt_len, List *secrets)
 		 */
 		hit = strstr(masked.data, literal.data);
 		if (hit == NULL || strstr(hit + 1, literal.data) != NULL)
+			return false;
+
+		/* each secret costs a pass over the text: lex one with many */
+		if (!redact_charge(2 * masked.len))
 			return false;
 
 		initStringInfo(&out);
@@ -346,8 +373,9 @@ usermap_redact_every_value(const char *text)
 		return NULL;
 
 	/*
-	 * The redactor raises no error (see above); should memory run out, the
-	 * flag stays set and later results mask more than they need, never less.
+	 * Should an error (out of memory, a query cancel) interrupt the work, the
+	 * flag stays set until the next entry point clears it, and masks more
+	 * than needed in between, never less.
 	 */
 	usermap_redact_observe_settings();
 	redact_reading = redact_current_lexer_settings();

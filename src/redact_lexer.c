@@ -26,8 +26,13 @@
  * escapes, trailing junk after numbers and parameters, names long enough
  * to draw the truncation NOTICE), and only the text before that token is
  * lexed.  The rest is unlexable, and left to the masker (redact.c).
- * PG_TRY around the lexer remains as a backstop for normal contexts,
- * treating an error as the end of what could be lexed.
+ * Nothing here catches an error: an error caught inside error reporting
+ * could not be recovered from (FlushErrorState() would free the report
+ * under way), and one caught elsewhere without a subtransaction would
+ * swallow a query cancel.  lexable_prefix() is what keeps the lexer from
+ * raising one, and the redactor's budget (redact_internal.h) what keeps
+ * its allocations far below the allocation limit: at most REDACT_MAX_LEN
+ * bytes are lexed, into at most as many tokens.
  *
  * Portions Copyright (c) 2026, usermap developers
  *
@@ -83,6 +88,11 @@ static int	lexer_usconst = -1;
 /* The reading under way; see redact_text_ex() */
 LexerSettings redact_reading;
 
+/* What is left of the budget of the text being redacted */
+int64		redact_work_left = 0;
+
+static const char *quote_continuation(const char *p, const char **scanned);
+
 /* Bit masks of the values of each setting this backend has lexed under */
 uint8		redact_seen_scs = 0;
 uint8		redact_seen_backslash_quote = 0;
@@ -97,6 +107,19 @@ uint8		redact_seen_backslash_quote = 0;
 const char *
 redact_quote_continuation(const char *p)
 {
+	const char *scanned;
+	const char *result = quote_continuation(p, &scanned);
+
+	/* a scan ahead, which the callers may repeat: charge what it read */
+	(void) redact_charge(scanned - p);
+	return result;
+}
+
+static const char *
+quote_continuation(const char *p, const char **scanned)
+{
+	const char *result = NULL;
+
 	for (;;)
 	{
 		if (IS_HORIZ_SPACE(*p))
@@ -109,27 +132,30 @@ redact_quote_continuation(const char *p)
 		else
 			break;
 	}
-	if (!IS_NEWLINE(*p))
-		return NULL;
-	p++;
-	for (;;)
+	if (IS_NEWLINE(*p))
 	{
-		if (IS_SPACE(*p))
-			p++;
-		else if (p[0] == '-' && p[1] == '-')
+		for (p++;;)
 		{
-			const char *q = p;
-
-			while (*q && !IS_NEWLINE(*q))
-				q++;
-			if (!*q)
-				return NULL;
-			p = q + 1;
+			if (IS_SPACE(*p))
+				p++;
+			else if (p[0] == '-' && p[1] == '-')
+			{
+				while (*p && !IS_NEWLINE(*p))
+					p++;
+				if (!*p)
+					break;
+				p++;
+			}
+			else
+			{
+				if (*p == '\'')
+					result = p + 1;
+				break;
+			}
 		}
-		else
-			break;
 	}
-	return *p == '\'' ? p + 1 : NULL;
+	*scanned = p;
+	return result;
 }
 
 /*
@@ -721,7 +747,9 @@ usermap_redact_init(void)
 
 /*
  * Cut st->sql into tokens with the server's lexer, as far as it can be
- * lexed without complaint (see lexable_prefix).
+ * lexed without complaint (see lexable_prefix).  The work is charged to
+ * the redactor's budget; once it is spent, nothing more is lexed, and the
+ * text counts as unlexable from there.
  *
  * A token's end is found as pg_stat_statements finds it: core_yylex()
  * leaves a '\0' just past the token it returns in its copy of the text.
@@ -729,54 +757,54 @@ usermap_redact_init(void)
 void
 redact_lex_text(RedactState *st)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	int			lexable = lexable_prefix(st->sql, st->len);
-	char	   *prefix = pnstrdup(st->sql, lexable);
+	int			lexable;
+	char	   *prefix;
+	core_yy_extra_type yyextra;
+	core_yyscan_t yyscanner;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	int			tok;
 
+	/* lexable_prefix() and the lexer each read the text once */
+	if (!redact_charge(2 * (int64) st->len))
+	{
+		st->lexed = 0;
+		st->truncated = (st->len > 0);
+		return;
+	}
+	lexable = lexable_prefix(st->sql, st->len);
+	prefix = pnstrdup(st->sql, lexable);
 	st->lexed = lexable;
 	st->truncated = (lexable < st->len);
 
-	PG_TRY();
+	yyscanner = scanner_init(prefix, &yyextra, &ScanKeywords,
+							 redact_keyword_tokens);
+	usermap_scanner_quiet(&yyextra);
+	usermap_scanner_set_scs(&yyextra,
+							redact_reading.standard_conforming_strings);
+	yyextra.backslash_quote = redact_reading.backslash_quote_allowed ?
+		BACKSLASH_QUOTE_ON : BACKSLASH_QUOTE_OFF;
+
+	while ((tok = core_yylex(&yylval, &yylloc, yyscanner)) != 0)
 	{
-		core_yy_extra_type yyextra;
-		core_yyscan_t yyscanner;
-		core_YYSTYPE yylval;
-		YYLTYPE		yylloc;
-		int			tok;
+		const char *str = NULL;
 
-		yyscanner = scanner_init(prefix, &yyextra, &ScanKeywords,
-								 redact_keyword_tokens);
-		usermap_scanner_quiet(&yyextra);
-		usermap_scanner_set_scs(&yyextra,
-								redact_reading.standard_conforming_strings);
-		yyextra.backslash_quote = redact_reading.backslash_quote_allowed ?
-			BACKSLASH_QUOTE_ON : BACKSLASH_QUOTE_OFF;
+		tok = redact_token_code(tok);
+		if (tok == IDENT || tok == UIDENT || tok == SCONST ||
+			tok == USCONST)
+			str = yylval.str;
+		else if (is_keyword(tok))
+			str = yylval.keyword;
+		add_token(st, tok, yylloc,
+				  yylloc + strlen(yyextra.scanbuf + yylloc), str);
 
-		while ((tok = core_yylex(&yylval, &yylloc, yyscanner)) != 0)
+		/* a token costs a unit on top of its bytes; and serve a cancel */
+		if ((st->ntokens & 1023) == 0 && !redact_charge(1024))
 		{
-			const char *str = NULL;
-
-			tok = redact_token_code(tok);
-			if (tok == IDENT || tok == UIDENT || tok == SCONST ||
-				tok == USCONST)
-				str = yylval.str;
-			else if (is_keyword(tok))
-				str = yylval.keyword;
-			add_token(st, tok, yylloc,
-					  yylloc + strlen(yyextra.scanbuf + yylloc), str);
+			st->truncated = true;
+			st->lexed = st->tokens[st->ntokens - 1].end;
+			break;
 		}
-		scanner_finish(yyscanner);
 	}
-	PG_CATCH();
-	{
-		/*
-		 * lexable_prefix() should have kept us from getting here.  Treat the
-		 * error as the end of what could be lexed.
-		 */
-		MemoryContextSwitchTo(cxt);
-		FlushErrorState();
-		st->truncated = true;
-		st->lexed = st->ntokens > 0 ? st->tokens[st->ntokens - 1].end : 0;
-	}
-	PG_END_TRY();
+	scanner_finish(yyscanner);
 }

@@ -34,9 +34,26 @@
 /* At most this many quoted statements are followed in one message. */
 #define REDACT_MAX_QUOTED	16
 
-/* Skip whitespace and comments, which may separate keywords. */
+static const char *skip_blanks_uncharged(const char *p);
+
+/*
+ * Skip whitespace and comments, which may separate keywords.  The callers
+ * try every letter of a message as the start of a statement, so an
+ * unterminated comment would be scanned again from each: what is scanned
+ * is charged to the redactor's budget.
+ */
 static const char *
 skip_blanks(const char *p)
+{
+	const char *start = p;
+	const char *end = skip_blanks_uncharged(p);
+
+	(void) redact_charge(end - start);
+	return end;
+}
+
+static const char *
+skip_blanks_uncharged(const char *p)
 {
 	for (;;)
 	{
@@ -101,15 +118,33 @@ statement_spelled_at(const char *msg, int at)
 		(accept_word(&p, "for") || accept_word(&p, "if"));
 }
 
-/* Does "s" spell out a CREATE or ALTER USER MAPPING statement anywhere? */
+/*
+ * Does "s" spell out a CREATE or ALTER USER MAPPING statement anywhere?
+ * The entry point for callers outside the redactor: a budget of its own.
+ */
 bool
 usermap_redact_spells_statement(const char *s)
+{
+	size_t		len = strlen(s);
+
+	if (len > REDACT_MAX_LEN)
+		return true;
+	redact_budget_start(len);
+	return redact_spells_statement(s);
+}
+
+/* The same, within the budget of the text being redacted */
+bool
+redact_spells_statement(const char *s)
 {
 	for (int at = 0; s[at] != '\0'; at++)
 	{
 		char		c = s[at] | 0x20;
 
 		if ((c == 'c' || c == 'a') && statement_spelled_at(s, at))
+			return true;
+		/* past the budget, say yes: the caller then masks (fails closed) */
+		if (redact_over_budget())
 			return true;
 	}
 	return false;
@@ -137,6 +172,8 @@ first_hidden_statement(const char *msg)
 	{
 		char		c = msg[at] | 0x20;
 
+		if (redact_over_budget())
+			return at;			/* the caller stops too */
 		if ((c != 'c' && c != 'a') || !statement_spelled_at(msg, at))
 			continue;
 		if (at >= st.lexed)
