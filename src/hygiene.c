@@ -72,8 +72,9 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart_hook = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun_hook = NULL;
 
-/* The hook chain below the masking hook, once it is installed. */
+/* The hook chains below the masking hooks, once they are installed. */
 static ProcessUtility_hook_type below_masking_hook = NULL;
+static ExecutorEnd_hook_type below_masking_ExecutorEnd = NULL;
 
 /*
  * Is usermap's own ProcessUtility hook right below the masking hook?  Then
@@ -281,6 +282,7 @@ static void
 mask_error_field(char **field, bool message)
 {
 	char	   *redacted;
+	char	   *escaped;
 
 	if (*field == NULL || !usermap_redact_needed(*field))
 		return;
@@ -289,6 +291,12 @@ mask_error_field(char **field, bool message)
 	{
 		pfree(*field);
 		*field = redacted;
+	}
+	/* a statement the server escaped on its way into the message */
+	if (message && (escaped = usermap_mask_escaped_text(*field)) != NULL)
+	{
+		pfree(*field);
+		*field = escaped;
 	}
 }
 
@@ -571,6 +579,40 @@ mask_node_dump(ErrorData *edata)
 }
 
 /*
+ * What the server rewrote on its way into a message, beyond the fields'
+ * own escaping (hygiene_log.c): a node dump's string constants, written as
+ * bytes, and an identifier the lexer is about to truncate, which may be a
+ * secret where a string belongs.
+ */
+static void
+mask_rewritten_text(ErrorData *edata)
+{
+	const char *client_query = debug_query_string == masked_debug_query ?
+		unmasked_debug_query : debug_query_string;
+	char	   *masked;
+
+	if (edata->message == NULL)
+		return;
+	if (edata->detail != NULL &&
+		(strcmp(edata->message, "parse tree:") == 0 ||
+		 strcmp(edata->message, "rewritten parse tree:") == 0 ||
+		 strcmp(edata->message, "plan:") == 0) &&
+		(masked = usermap_mask_dumped_constants(edata->detail, client_query,
+												Debug_pretty_print)) != NULL)
+	{
+		pfree(edata->detail);
+		edata->detail = masked;
+	}
+	if (edata->sqlerrcode == ERRCODE_NAME_TOO_LONG && client_query != NULL &&
+		(masked = usermap_mask_truncated_identifier(edata->message,
+													client_query)) != NULL)
+	{
+		pfree(edata->message);
+		edata->message = masked;
+	}
+}
+
+/*
  * emit_log_hook: mask what is about to be written to the server log.
  *
  * Core calls the hook in the error's own memory context, before the
@@ -605,6 +647,7 @@ usermap_emit_log(ErrorData *edata)
 		{
 			mask_quoted_query_text(edata);
 			mask_node_dump(edata);
+			mask_rewritten_text(edata);
 			mask_error_field(&edata->message, true);
 			mask_error_field(&edata->detail, true);
 			mask_error_field(&edata->detail_log, true);
@@ -683,12 +726,23 @@ mask_utility_tree(Node *parsetree)
  * The query id core gives a utility statement includes the secret: from
  * 16 on it is a jumble of the parse tree, in 15 a hash of the text.  Give
  * the statement the id core would have given it with the secret masked,
- * so that statements differing only in their secret share one id.
+ * so that statements differing only in their secret share one id, and a
+ * reader of pg_stat_statements, pg_stat_activity.query_id or a log line's
+ * %Q cannot test guesses of the secret against it.
+ *
+ * A user-mapping or DO statement gets the jumble of its tree masked
+ * (mask_utility_tree), as core would compute it.  Any other utility
+ * statement that quotes a user-mapping statement in a string (COMMENT ...
+ * IS '...', CREATE FUNCTION's body, CALL's arguments), whose tree jumble
+ * (16 on) holds the quoted text as it was, gets the hash of its masked
+ * text instead, as 15 computes it.  A plannable statement needs nothing:
+ * its jumble records where its constants are, not their values.
  */
 static void
 mask_query_id(ParseState *pstate, Query *query)
 {
-	if (USERMAP_UTILITY_QUERY_ID_FROM_TREE)
+	if (USERMAP_UTILITY_QUERY_ID_FROM_TREE &&
+		statement_may_hold_secret(query->utilityStmt))
 	{
 		Node	   *masked = mask_utility_tree(query->utilityStmt);
 		Query		copy;
@@ -796,8 +850,7 @@ mask_analyzed_statement(ParseState *pstate, Query *query)
 	if (query->utilityStmt != NULL)
 		remember_parsed_statement(pstate, query);
 
-	if (query->utilityStmt != NULL && query->queryId != 0 &&
-		statement_may_hold_secret(query->utilityStmt))
+	if (query->utilityStmt != NULL && query->queryId != 0)
 		mask_query_id(pstate, query);
 
 	/*
@@ -1073,9 +1126,58 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 						   queryEnv, dest, qc);
 }
 
+/* ExecutorEnd below the masking hook, with the text and plan it is given */
+static pg_noinline void
+end_with_masked_text(QueryDesc *queryDesc)
+{
+	const char *text = queryDesc->sourceText;
+	PlannedStmt *pstmt = queryDesc->plannedstmt;
+	PlannedStmt *masked_pstmt;
+	const char *masked = mask_statement_text(text, pstmt, &masked_pstmt);
+
+	if (masked == NULL)
+	{
+		below_masking_ExecutorEnd(queryDesc);
+		return;
+	}
+	queryDesc->sourceText = masked;
+	queryDesc->plannedstmt = masked_pstmt;
+	PG_TRY();
+	{
+		below_masking_ExecutorEnd(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		queryDesc->sourceText = text;
+		queryDesc->plannedstmt = pstmt;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * The masking ExecutorEnd hook, outermost of all, as the masking
+ * ProcessUtility hook is: the libraries below it read the statement's
+ * text at ExecutorEnd, and must see it masked.  pg_stat_statements stores
+ * an entry there from queryDesc->sourceText when the one parse analysis
+ * made is gone (evicted, or reset, between a Parse and its Execute), and
+ * auto_explain writes that text as the plan's "Query Text", escaped for
+ * JSON or YAML where the log hook could no longer read it as SQL.  The
+ * text is masked as for the libraries below the ProcessUtility hook, with
+ * a copy of the plan whose statement location points into it.
+ */
+static void
+usermap_masking_ExecutorEnd(QueryDesc *queryDesc)
+{
+	if (usermap_redact_enabled && queryDesc->sourceText != NULL &&
+		usermap_redact_needed(queryDesc->sourceText))
+		end_with_masked_text(queryDesc);
+	else
+		below_masking_ExecutorEnd(queryDesc);
+}
+
 /*
  * shmem_request_hook runs in the postmaster once every library in
- * shared_preload_libraries is loaded: the place to put a hook outside all
+ * shared_preload_libraries is loaded: the place to put hooks outside all
  * of theirs.
  */
 static void
@@ -1090,6 +1192,10 @@ usermap_install_masking_hook(void)
 		: standard_ProcessUtility;
 	main_hook_below = usermap_is_main_hook(below_masking_hook);
 	ProcessUtility_hook = usermap_masking_ProcessUtility;
+
+	below_masking_ExecutorEnd = ExecutorEnd_hook ? ExecutorEnd_hook
+		: standard_ExecutorEnd;
+	ExecutorEnd_hook = usermap_masking_ExecutorEnd;
 }
 
 /*
