@@ -105,24 +105,55 @@ static char *published_activity = NULL;
  * message, pg_stat_activity shows that same text, and the hooks that run
  * at execution need not look at either again.
  *
- * A pointer alone would not do: the server frees a message's texts when
- * the next message arrives, and Execute copies its portal's text into the
- * same place every time, so two messages' texts often share an address.
- * The statement start timestamp, which the server sets as each message
- * arrives, tells the messages apart: a message takes far longer than its
- * microsecond to process.  The note is also forgotten at the end of every
- * transaction and when the masked copy it may point at is freed, and the
- * log hook and the abort callback never use it.
+ * A pointer alone would not do across messages: the server frees a
+ * message's texts when the next message arrives, and Execute copies its
+ * portal's text into the same place every time, republishing it raw, so
+ * two messages' texts often share an address.  So the note is forgotten
+ * when the next message arrives: the server resets MessageContext then,
+ * and a reset callback registered there with the note clears it.  Outside
+ * a client backend's message loop (no MessageContext) nothing is noted.
+ * The note is also forgotten at the end of every transaction and when the
+ * masked copy it may point at is freed, and the log hook and the abort
+ * callback never use it.
  */
 static const char *handled_client_text = NULL;
-static TimestampTz handled_in_message = 0;
 
-/* Note "query", the client's query string now, as handled */
-static inline void
-note_handled_text(const char *query)
+/* ... and found clean by parse analysis: no secret in it at any depth */
+static bool handled_text_clean = false;
+
+/* Is forget_at_next_message() registered for this message? */
+static bool handled_reset_registered = false;
+
+/* MessageContext's reset callback: a new client message has arrived */
+static void
+forget_at_next_message(void *arg)
 {
+	handled_client_text = NULL;
+	handled_reset_registered = false;
+}
+
+/*
+ * Its registration.  A reset unlinks every callback before it calls them,
+ * so one static struct serves every message, registered anew each time.
+ */
+static MemoryContextCallback forget_callback = {forget_at_next_message, NULL, NULL};
+
+/*
+ * Note "query", the client's query string now, as handled; "clean" if it
+ * holds nothing to mask at all.
+ */
+static inline void
+note_handled_text(const char *query, bool clean)
+{
+	if (!handled_reset_registered)
+	{
+		if (MessageContext == NULL)
+			return;
+		MemoryContextRegisterResetCallback(MessageContext, &forget_callback);
+		handled_reset_registered = true;
+	}
 	handled_client_text = query;
-	handled_in_message = GetCurrentStatementStartTimestamp();
+	handled_text_clean = clean;
 }
 
 static inline void
@@ -135,8 +166,7 @@ forget_handled_text(void)
 static inline bool
 is_handled_text(const char *query)
 {
-	return query != NULL && query == handled_client_text &&
-		handled_in_message == GetCurrentStatementStartTimestamp();
+	return query != NULL && query == handled_client_text;
 }
 
 /* Has this backend said that a later library sees unmasked text? */
@@ -325,8 +355,8 @@ quoted_query_text(const char *msg, const char *query, int offset, int *at)
 			k++;
 
 		/*
-		 * A message made of many quoted copies of the query's text would
-		 * make this quadratic: past a budget linear in the message, take
+		 * A message made of many quoted copies of the query's text would make
+		 * this quadratic: past a budget linear in the message, take
 		 * everything from its first quotation mark as quoted.
 		 */
 		if ((budget -= k + 1) < 0)
@@ -587,9 +617,11 @@ mask_node_dump(ErrorData *edata)
 static void
 mask_rewritten_text(ErrorData *edata)
 {
-	const char *client_query = debug_query_string == masked_debug_query ?
-		unmasked_debug_query : debug_query_string;
+	const char *client_query = debug_query_string;
 	char	   *masked;
+
+	if (debug_query_string != NULL && debug_query_string == masked_debug_query)
+		client_query = unmasked_debug_query;
 
 	if (edata->message == NULL)
 		return;
@@ -837,7 +869,7 @@ handle_published_text(void)
 {
 	mask_activity();
 	mask_debug_query_string();
-	note_handled_text(debug_query_string);
+	note_handled_text(debug_query_string, false);
 }
 
 /*
@@ -890,7 +922,7 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 		 * pg_stat_activity shows the client's query string, and this is it:
 		 * nothing there to mask.
 		 */
-		note_handled_text(debug_query_string);
+		note_handled_text(debug_query_string, true);
 		note_activity_checked();
 	}
 	else
@@ -1130,10 +1162,10 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 static pg_noinline void
 end_with_masked_text(QueryDesc *queryDesc)
 {
-	const char *text = queryDesc->sourceText;
+	const char *source = queryDesc->sourceText;
 	PlannedStmt *pstmt = queryDesc->plannedstmt;
 	PlannedStmt *masked_pstmt;
-	const char *masked = mask_statement_text(text, pstmt, &masked_pstmt);
+	const char *masked = mask_statement_text(source, pstmt, &masked_pstmt);
 
 	if (masked == NULL)
 	{
@@ -1148,7 +1180,7 @@ end_with_masked_text(QueryDesc *queryDesc)
 	}
 	PG_FINALLY();
 	{
-		queryDesc->sourceText = text;
+		queryDesc->sourceText = source;
 		queryDesc->plannedstmt = pstmt;
 	}
 	PG_END_TRY();
@@ -1168,8 +1200,11 @@ end_with_masked_text(QueryDesc *queryDesc)
 static void
 usermap_masking_ExecutorEnd(QueryDesc *queryDesc)
 {
-	if (usermap_redact_enabled && queryDesc->sourceText != NULL &&
-		usermap_redact_needed(queryDesc->sourceText))
+	const char *source = queryDesc->sourceText;
+
+	if (usermap_redact_enabled && source != NULL &&
+		!(source == handled_client_text && handled_text_clean) &&
+		usermap_redact_needed(source))
 		end_with_masked_text(queryDesc);
 	else
 		below_masking_ExecutorEnd(queryDesc);

@@ -43,27 +43,27 @@
 #define QUOTED_MASK		"'" USERMAP_MASK "'"
 
 /*
- * A copy of "text", of the same length, that reads as the statement read
+ * A copy of "field", of the same length, that reads as the statement read
  * before the server escaped it: every JSON escape (\n, \r, \t, \f, \b,
  * \uXXXX) becomes blanks, \" and \\ a blank and the character, and every
- * '?' a blank.  Byte i of the copy stands for byte i of the text, so a
- * position found in the one is a position in the other.  NULL if the text
+ * '?' a blank.  Byte i of the copy stands for byte i of the field, so a
+ * position found in the one is a position in the other.  NULL if the field
  * has nothing of the kind.
  */
 static char *
-unescaped_variant(const char *text)
+unescaped_variant(const char *field)
 {
-	size_t		len = strlen(text);
+	size_t		len = strlen(field);
 	char	   *v;
 	bool		changed = false;
 
-	if (strpbrk(text, "?\\") == NULL)
+	if (strpbrk(field, "?\\") == NULL)
 		return NULL;
 	v = palloc(len + 1);
 	for (size_t i = 0; i < len; i++)
 	{
-		char		c = text[i];
-		char		e = text[i + 1];
+		char		c = field[i];
+		char		e = field[i + 1];
 
 		v[i] = c;
 		if (c == '?')
@@ -77,7 +77,7 @@ unescaped_variant(const char *text)
 
 			if (e == 'u')
 			{
-				for (n = 2; n < 6 && isxdigit((unsigned char) text[i + n]); n++)
+				for (n = 2; n < 6 && isxdigit((unsigned char) field[i + n]); n++)
 					;
 				if (n < 6)
 					continue;	/* not an escape: leave it */
@@ -99,7 +99,7 @@ unescaped_variant(const char *text)
 }
 
 /*
- * The log message field "text", already masked as SQL and prose
+ * The log message field "field", already masked as SQL and prose
  * (usermap_redact_message), masked further where it quotes a statement
  * the server escaped for JSON or YAML, or whose control characters it made
  * '?' (see above); NULL if there is no such statement with a secret.
@@ -111,9 +111,9 @@ unescaped_variant(const char *text)
  * exactly (a secret written E'a\nb') from being found again.
  */
 char *
-usermap_mask_escaped_text(const char *text)
+usermap_mask_escaped_text(const char *field)
 {
-	char	   *variant = unescaped_variant(text);
+	char	   *variant = unescaped_variant(field);
 	char	   *redacted;
 	size_t		same = 0;
 
@@ -124,7 +124,7 @@ usermap_mask_escaped_text(const char *text)
 		return NULL;
 	while (variant[same] != '\0' && variant[same] == redacted[same])
 		same++;
-	return psprintf("%.*s%s", (int) same, text, QUOTED_MASK);
+	return psprintf("%.*s%s", (int) same, field, QUOTED_MASK);
 }
 
 /*
