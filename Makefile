@@ -20,6 +20,7 @@ OBJS = \
 	src/redact_message.o \
 	src/redact_cache.o \
 	src/hygiene.o \
+	src/hygiene_log.o \
 	src/masking.o \
 	src/catalog.o \
 	src/catalog_tables.o \

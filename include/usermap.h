@@ -433,6 +433,13 @@ extern char *usermap_redact_every_value(const char *text);
  */
 
 extern void usermap_hygiene_install_hooks(void);
+
+/* hygiene_log.c: text the server rewrote on its way into a log message */
+extern char *usermap_mask_escaped_text(const char *field);
+extern char *usermap_mask_dumped_constants(const char *dump, const char *query,
+										   bool pretty);
+extern char *usermap_mask_truncated_identifier(const char *message,
+											   const char *query);
 extern bool usermap_is_main_hook(ProcessUtility_hook_type hook);
 extern void usermap_hygiene_end_xact(bool abort);
 

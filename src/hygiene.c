@@ -72,8 +72,9 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart_hook = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun_hook = NULL;
 
-/* The hook chain below the masking hook, once it is installed. */
+/* The hook chains below the masking hooks, once they are installed. */
 static ProcessUtility_hook_type below_masking_hook = NULL;
+static ExecutorEnd_hook_type below_masking_ExecutorEnd = NULL;
 
 /*
  * Is usermap's own ProcessUtility hook right below the masking hook?  Then
@@ -104,24 +105,55 @@ static char *published_activity = NULL;
  * message, pg_stat_activity shows that same text, and the hooks that run
  * at execution need not look at either again.
  *
- * A pointer alone would not do: the server frees a message's texts when
- * the next message arrives, and Execute copies its portal's text into the
- * same place every time, so two messages' texts often share an address.
- * The statement start timestamp, which the server sets as each message
- * arrives, tells the messages apart: a message takes far longer than its
- * microsecond to process.  The note is also forgotten at the end of every
- * transaction and when the masked copy it may point at is freed, and the
- * log hook and the abort callback never use it.
+ * A pointer alone would not do across messages: the server frees a
+ * message's texts when the next message arrives, and Execute copies its
+ * portal's text into the same place every time, republishing it raw, so
+ * two messages' texts often share an address.  So the note is forgotten
+ * when the next message arrives: the server resets MessageContext then,
+ * and a reset callback registered there with the note clears it.  Outside
+ * a client backend's message loop (no MessageContext) nothing is noted.
+ * The note is also forgotten at the end of every transaction and when the
+ * masked copy it may point at is freed, and the log hook and the abort
+ * callback never use it.
  */
 static const char *handled_client_text = NULL;
-static TimestampTz handled_in_message = 0;
 
-/* Note "query", the client's query string now, as handled */
-static inline void
-note_handled_text(const char *query)
+/* ... and found clean by parse analysis: no secret in it at any depth */
+static bool handled_text_clean = false;
+
+/* Is forget_at_next_message() registered for this message? */
+static bool handled_reset_registered = false;
+
+/* MessageContext's reset callback: a new client message has arrived */
+static void
+forget_at_next_message(void *arg)
 {
+	handled_client_text = NULL;
+	handled_reset_registered = false;
+}
+
+/*
+ * Its registration.  A reset unlinks every callback before it calls them,
+ * so one static struct serves every message, registered anew each time.
+ */
+static MemoryContextCallback forget_callback = {forget_at_next_message, NULL, NULL};
+
+/*
+ * Note "query", the client's query string now, as handled; "clean" if it
+ * holds nothing to mask at all.
+ */
+static inline void
+note_handled_text(const char *query, bool clean)
+{
+	if (!handled_reset_registered)
+	{
+		if (MessageContext == NULL)
+			return;
+		MemoryContextRegisterResetCallback(MessageContext, &forget_callback);
+		handled_reset_registered = true;
+	}
 	handled_client_text = query;
-	handled_in_message = GetCurrentStatementStartTimestamp();
+	handled_text_clean = clean;
 }
 
 static inline void
@@ -134,8 +166,7 @@ forget_handled_text(void)
 static inline bool
 is_handled_text(const char *query)
 {
-	return query != NULL && query == handled_client_text &&
-		handled_in_message == GetCurrentStatementStartTimestamp();
+	return query != NULL && query == handled_client_text;
 }
 
 /* Has this backend said that a later library sees unmasked text? */
@@ -281,6 +312,7 @@ static void
 mask_error_field(char **field, bool message)
 {
 	char	   *redacted;
+	char	   *escaped;
 
 	if (*field == NULL || !usermap_redact_needed(*field))
 		return;
@@ -289,6 +321,12 @@ mask_error_field(char **field, bool message)
 	{
 		pfree(*field);
 		*field = redacted;
+	}
+	/* a statement the server escaped on its way into the message */
+	if (message && (escaped = usermap_mask_escaped_text(*field)) != NULL)
+	{
+		pfree(*field);
+		*field = escaped;
 	}
 }
 
@@ -317,8 +355,8 @@ quoted_query_text(const char *msg, const char *query, int offset, int *at)
 			k++;
 
 		/*
-		 * A message made of many quoted copies of the query's text would
-		 * make this quadratic: past a budget linear in the message, take
+		 * A message made of many quoted copies of the query's text would make
+		 * this quadratic: past a budget linear in the message, take
 		 * everything from its first quotation mark as quoted.
 		 */
 		if ((budget -= k + 1) < 0)
@@ -571,6 +609,42 @@ mask_node_dump(ErrorData *edata)
 }
 
 /*
+ * What the server rewrote on its way into a message, beyond the fields'
+ * own escaping (hygiene_log.c): a node dump's string constants, written as
+ * bytes, and an identifier the lexer is about to truncate, which may be a
+ * secret where a string belongs.
+ */
+static void
+mask_rewritten_text(ErrorData *edata)
+{
+	const char *client_query = debug_query_string;
+	char	   *masked;
+
+	if (debug_query_string != NULL && debug_query_string == masked_debug_query)
+		client_query = unmasked_debug_query;
+
+	if (edata->message == NULL)
+		return;
+	if (edata->detail != NULL &&
+		(strcmp(edata->message, "parse tree:") == 0 ||
+		 strcmp(edata->message, "rewritten parse tree:") == 0 ||
+		 strcmp(edata->message, "plan:") == 0) &&
+		(masked = usermap_mask_dumped_constants(edata->detail, client_query,
+												Debug_pretty_print)) != NULL)
+	{
+		pfree(edata->detail);
+		edata->detail = masked;
+	}
+	if (edata->sqlerrcode == ERRCODE_NAME_TOO_LONG && client_query != NULL &&
+		(masked = usermap_mask_truncated_identifier(edata->message,
+													client_query)) != NULL)
+	{
+		pfree(edata->message);
+		edata->message = masked;
+	}
+}
+
+/*
  * emit_log_hook: mask what is about to be written to the server log.
  *
  * Core calls the hook in the error's own memory context, before the
@@ -605,6 +679,7 @@ usermap_emit_log(ErrorData *edata)
 		{
 			mask_quoted_query_text(edata);
 			mask_node_dump(edata);
+			mask_rewritten_text(edata);
 			mask_error_field(&edata->message, true);
 			mask_error_field(&edata->detail, true);
 			mask_error_field(&edata->detail_log, true);
@@ -683,12 +758,23 @@ mask_utility_tree(Node *parsetree)
  * The query id core gives a utility statement includes the secret: from
  * 16 on it is a jumble of the parse tree, in 15 a hash of the text.  Give
  * the statement the id core would have given it with the secret masked,
- * so that statements differing only in their secret share one id.
+ * so that statements differing only in their secret share one id, and a
+ * reader of pg_stat_statements, pg_stat_activity.query_id or a log line's
+ * %Q cannot test guesses of the secret against it.
+ *
+ * A user-mapping or DO statement gets the jumble of its tree masked
+ * (mask_utility_tree), as core would compute it.  Any other utility
+ * statement that quotes a user-mapping statement in a string (COMMENT ...
+ * IS '...', CREATE FUNCTION's body, CALL's arguments), whose tree jumble
+ * (16 on) holds the quoted text as it was, gets the hash of its masked
+ * text instead, as 15 computes it.  A plannable statement needs nothing:
+ * its jumble records where its constants are, not their values.
  */
 static void
 mask_query_id(ParseState *pstate, Query *query)
 {
-	if (USERMAP_UTILITY_QUERY_ID_FROM_TREE)
+	if (USERMAP_UTILITY_QUERY_ID_FROM_TREE &&
+		statement_may_hold_secret(query->utilityStmt))
 	{
 		Node	   *masked = mask_utility_tree(query->utilityStmt);
 		Query		copy;
@@ -783,7 +869,7 @@ handle_published_text(void)
 {
 	mask_activity();
 	mask_debug_query_string();
-	note_handled_text(debug_query_string);
+	note_handled_text(debug_query_string, false);
 }
 
 /*
@@ -796,8 +882,7 @@ mask_analyzed_statement(ParseState *pstate, Query *query)
 	if (query->utilityStmt != NULL)
 		remember_parsed_statement(pstate, query);
 
-	if (query->utilityStmt != NULL && query->queryId != 0 &&
-		statement_may_hold_secret(query->utilityStmt))
+	if (query->utilityStmt != NULL && query->queryId != 0)
 		mask_query_id(pstate, query);
 
 	/*
@@ -837,7 +922,7 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 		 * pg_stat_activity shows the client's query string, and this is it:
 		 * nothing there to mask.
 		 */
-		note_handled_text(debug_query_string);
+		note_handled_text(debug_query_string, true);
 		note_activity_checked();
 	}
 	else
@@ -1073,9 +1158,61 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 						   queryEnv, dest, qc);
 }
 
+/* ExecutorEnd below the masking hook, with the text and plan it is given */
+static pg_noinline void
+end_with_masked_text(QueryDesc *queryDesc)
+{
+	const char *source = queryDesc->sourceText;
+	PlannedStmt *pstmt = queryDesc->plannedstmt;
+	PlannedStmt *masked_pstmt;
+	const char *masked = mask_statement_text(source, pstmt, &masked_pstmt);
+
+	if (masked == NULL)
+	{
+		below_masking_ExecutorEnd(queryDesc);
+		return;
+	}
+	queryDesc->sourceText = masked;
+	queryDesc->plannedstmt = masked_pstmt;
+	PG_TRY();
+	{
+		below_masking_ExecutorEnd(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		queryDesc->sourceText = source;
+		queryDesc->plannedstmt = pstmt;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * The masking ExecutorEnd hook, outermost of all, as the masking
+ * ProcessUtility hook is: the libraries below it read the statement's
+ * text at ExecutorEnd, and must see it masked.  pg_stat_statements stores
+ * an entry there from queryDesc->sourceText when the one parse analysis
+ * made is gone (evicted, or reset, between a Parse and its Execute), and
+ * auto_explain writes that text as the plan's "Query Text", escaped for
+ * JSON or YAML where the log hook could no longer read it as SQL.  The
+ * text is masked as for the libraries below the ProcessUtility hook, with
+ * a copy of the plan whose statement location points into it.
+ */
+static void
+usermap_masking_ExecutorEnd(QueryDesc *queryDesc)
+{
+	const char *source = queryDesc->sourceText;
+
+	if (usermap_redact_enabled && source != NULL &&
+		!(source == handled_client_text && handled_text_clean) &&
+		usermap_redact_needed(source))
+		end_with_masked_text(queryDesc);
+	else
+		below_masking_ExecutorEnd(queryDesc);
+}
+
 /*
  * shmem_request_hook runs in the postmaster once every library in
- * shared_preload_libraries is loaded: the place to put a hook outside all
+ * shared_preload_libraries is loaded: the place to put hooks outside all
  * of theirs.
  */
 static void
@@ -1090,6 +1227,10 @@ usermap_install_masking_hook(void)
 		: standard_ProcessUtility;
 	main_hook_below = usermap_is_main_hook(below_masking_hook);
 	ProcessUtility_hook = usermap_masking_ProcessUtility;
+
+	below_masking_ExecutorEnd = ExecutorEnd_hook ? ExecutorEnd_hook
+		: standard_ExecutorEnd;
+	ExecutorEnd_hook = usermap_masking_ExecutorEnd;
 }
 
 /*
