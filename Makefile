@@ -86,9 +86,12 @@ installcheck-isolation: submake
 installcheck-tap:
 	$(prove_installcheck)
 
-# Run the core_* suites through the server's own code.
+# Run the core_* suites through the server's own code.  PGOPTIONS is
+# exported rather than given as a prefix: from 15 on, PGXS's
+# pg_regress_installcheck starts with an "echo ... &&", and a prefix
+# assignment would reach only that echo, not pg_regress.
 installcheck-as-core: submake $(REGRESS_PREP)
-	PGOPTIONS="$$PGOPTIONS -c usermap.enabled=off" \
+	export PGOPTIONS="$$PGOPTIONS -c usermap.enabled=off"; \
 	$(pg_regress_installcheck) --outputdir=output_core $(REGRESS_OPTS) $(REGRESS_CORE)
 
 # The regression suites against a server that is already running (PGHOST,
