@@ -99,7 +99,8 @@ extern void usermap_execute(PlannedStmt *pstmt, const char *queryString,
  * ddl.c: CREATE / ALTER / DROP USER MAPPING
  *
  * Each function follows the same pipeline: resolve the role and server,
- * check privileges, lock, merge options, validate, write the catalog.
+ * check privileges, lock (and, if the wait let invalidations in, resolve
+ * and check again), merge options, validate, write the catalog.
  * Return values mirror the server's CreateUserMapping, AlterUserMapping
  * and RemoveUserMapping so the caller can feed event triggers the same
  * way ProcessUtilitySlow does.
