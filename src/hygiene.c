@@ -1015,7 +1015,8 @@ pass_down_masked(PlannedStmt *pstmt, const char *queryString,
 	 * A library loaded after shared_preload_libraries (by
 	 * session_preload_libraries, local_preload_libraries or LOAD) put its
 	 * hook outside this one and saw the text unmasked.  A line for the
-	 * administrator, in the server log alone.
+	 * administrator, in the server log alone, about the configuration: the
+	 * statement, which may hold a secret, is not attached to it.
 	 */
 	if (ProcessUtility_hook != usermap_masking_ProcessUtility &&
 		!warned_not_outermost && statement_may_hold_secret(pstmt->utilityStmt))
@@ -1023,7 +1024,8 @@ pass_down_masked(PlannedStmt *pstmt, const char *queryString,
 		warned_not_outermost = true;
 		ereport(LOG_SERVER_ONLY,
 				(errmsg("a library loaded after usermap sees user-mapping statements before usermap masks their secrets"),
-				 errhint("Load libraries that hook utility statements from shared_preload_libraries.")));
+				 errhint("Load libraries that hook utility statements from shared_preload_libraries."),
+				 errhidestmt(true)));
 	}
 
 	below_masking_hook(pstmt, queryString, readOnlyTree, context, params,
