@@ -238,10 +238,11 @@ usermap_changed_options(List *old_options, List *new_options)
 
 		if (old == NULL || strcmp(old->value, defGetString(def)) != 0)
 			changed = lappend(changed, def->defname);
-		/* every old option of this name is kept */
-		for (; old != NULL && old < sorted + nold &&
-			 strcmp(old->name, def->defname) == 0; old++)
-			kept[old->pos] = true;
+		/* every old option of this name is kept, once */
+		if (old != NULL && !kept[old->pos])
+			for (; old < sorted + nold &&
+				 strcmp(old->name, def->defname) == 0; old++)
+				kept[old->pos] = true;
 	}
 
 	i = 0;
