@@ -4,7 +4,7 @@
 -- User-mapping DDL around such subscriptions, through usermap as through
 -- the server's own code (installcheck-as-core runs this file too).  The
 -- subscriptions are made WITH (connect = false): no publisher is needed,
--- and none is contacted (t/013_subscription_server.pl replicates for real).
+-- and none is contacted (t/015_subscription_server.pl replicates for real).
 --
 -- The first line says which variant of the expected output applies:
 -- core_subscriptions.out is 19's; before 19 there is no such subscription,

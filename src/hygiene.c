@@ -377,9 +377,11 @@ quoted_query_text(const char *msg, const char *query, int offset, int *at)
 
 /*
  * Is the quoted text, "len" bytes at "p", one no secret can be part of:
- * punctuation of the statement, or a keyword?  The server then quotes it
- * as it is, though the redactor masked the statement around it, so that
- * an ordinary syntax error ("OPTIONS ()") reads as in core.
+ * punctuation of the statement, a keyword, or an empty delimited
+ * identifier ("", the whole token of the scanner's "zero-length delimited
+ * identifier" error)?  The server then quotes it as it is, though the
+ * redactor masked the statement around it, so that an ordinary syntax
+ * error ("OPTIONS ()", "FOR \"\"") reads as in core.
  */
 static bool
 harmless_quote(const char *p, int len)
@@ -388,6 +390,8 @@ harmless_quote(const char *p, int len)
 	bool		keyword;
 
 	if ((int) strspn(p, "(),;= \t\n") >= len)
+		return true;
+	if (len == 2 && p[0] == '"' && p[1] == '"')
 		return true;
 	for (int i = 0; i < len; i++)
 		if (!IS_HIGHBIT_SET(p[i]) && !isalpha((unsigned char) p[i]) && p[i] != '_')
@@ -1117,15 +1121,18 @@ pass_down_masked(PlannedStmt *pstmt, const char *queryString,
 	/*
 	 * A library loaded after shared_preload_libraries (by
 	 * session_preload_libraries, local_preload_libraries or LOAD) put its
-	 * hook outside this one and saw the text unmasked.
+	 * hook outside this one and saw the text unmasked.  A line for the
+	 * administrator, in the server log alone, about the configuration: the
+	 * statement, which may hold a secret, is not attached to it.
 	 */
 	if (ProcessUtility_hook != usermap_masking_ProcessUtility &&
 		!warned_not_outermost && statement_may_hold_secret(pstmt->utilityStmt))
 	{
 		warned_not_outermost = true;
-		ereport(LOG,
+		ereport(LOG_SERVER_ONLY,
 				(errmsg("a library loaded after usermap sees user-mapping statements before usermap masks their secrets"),
-				 errhint("Load libraries that hook utility statements from shared_preload_libraries.")));
+				 errhint("Load libraries that hook utility statements from shared_preload_libraries."),
+				 errhidestmt(true)));
 	}
 
 	below_masking_hook(pstmt, queryString, readOnlyTree, context, params,
