@@ -639,7 +639,7 @@ mask_rewritten_text(ErrorData *edata)
 		pfree(edata->detail);
 		edata->detail = masked;
 	}
-	if (edata->sqlerrcode == ERRCODE_NAME_TOO_LONG && client_query != NULL &&
+	if (edata->sqlerrcode == ERRCODE_NAME_TOO_LONG &&
 		(masked = usermap_mask_truncated_identifier(edata->message,
 													client_query)) != NULL)
 	{
@@ -1165,22 +1165,48 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 						   queryEnv, dest, qc);
 }
 
-/* ExecutorEnd below the masking hook, with the text and plan it is given */
+/*
+ * ExecutorEnd below the masking hook, handed the statement's own text,
+ * masked, in place of its query string, with a copy of the plan whose
+ * statement location covers it.  The statement alone, not the whole
+ * string masked: each statement of a string of many would otherwise mask
+ * the whole string again, work quadratic in the string.  What the
+ * libraries below read of the text is that statement anyway
+ * (pg_stat_statements cuts it out by the location; auto_explain's Query
+ * Text shows it alone).
+ */
 static pg_noinline void
 end_with_masked_text(QueryDesc *queryDesc)
 {
 	const char *source = queryDesc->sourceText;
 	PlannedStmt *pstmt = queryDesc->plannedstmt;
-	PlannedStmt *masked_pstmt;
-	const char *masked = mask_statement_text(source, pstmt, &masked_pstmt);
+	PlannedStmt *copy;
+	int			total = strlen(source);
+	int			location = pstmt->stmt_location;
+	int			len = pstmt->stmt_len;
+	char	   *stmt;
+	char	   *masked;
 
-	if (masked == NULL)
+	if (location < 0 || location > total)
 	{
-		below_masking_ExecutorEnd(queryDesc);
-		return;
+		location = 0;
+		len = total;
 	}
-	queryDesc->sourceText = masked;
-	queryDesc->plannedstmt = masked_pstmt;
+	else if (len <= 0 || location + len > total)
+		len = total - location;
+	stmt = pnstrdup(source + location, len);
+	if ((masked = usermap_redact(stmt)) != NULL)
+	{
+		pfree(stmt);
+		stmt = masked;
+	}
+	copy = makeNode(PlannedStmt);
+	memcpy(copy, pstmt, sizeof(PlannedStmt));
+	copy->stmt_location = 0;
+	copy->stmt_len = strlen(stmt);
+
+	queryDesc->sourceText = stmt;
+	queryDesc->plannedstmt = copy;
 	PG_TRY();
 	{
 		below_masking_ExecutorEnd(queryDesc);
@@ -1200,9 +1226,8 @@ end_with_masked_text(QueryDesc *queryDesc)
  * an entry there from queryDesc->sourceText when the one parse analysis
  * made is gone (evicted, or reset, between a Parse and its Execute), and
  * auto_explain writes that text as the plan's "Query Text", escaped for
- * JSON or YAML where the log hook could no longer read it as SQL.  The
- * text is masked as for the libraries below the ProcessUtility hook, with
- * a copy of the plan whose statement location points into it.
+ * JSON or YAML where the log hook could no longer read it as SQL.  They
+ * get the statement's own text, masked (end_with_masked_text).
  */
 static void
 usermap_masking_ExecutorEnd(QueryDesc *queryDesc)
