@@ -51,7 +51,7 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 # core's.  The usermap_* suites cover what only usermap has.
 REGRESS_CORE = core_create core_alter core_drop core_privileges \
 	core_dependencies core_object_access core_event_triggers core_readonly \
-	core_postgres_fdw core_versions
+	core_postgres_fdw core_versions core_subscriptions
 REGRESS = $(REGRESS_CORE) usermap_guc usermap_redact usermap_lexer catalog \
 	catalog_attacks catalog_identity \
 	catalog_privileges catalog_extension

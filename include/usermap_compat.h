@@ -3,7 +3,7 @@
  * usermap_compat.h
  *		  Every difference between the PostgreSQL majors usermap supports.
  *
- * usermap supports PostgreSQL 15, 16, 17 and 18 from one source tree.  The
+ * usermap supports PostgreSQL 15, 16, 17, 18 and 19 from one source tree.  The
  * rest of the code is written against the newest server API; each guard
  * below maps it onto the older majors and names the upstream change it
  * follows, so that porting to a new major starts here.  No other file
@@ -23,14 +23,15 @@
 #ifndef USERMAP_COMPAT_H
 #define USERMAP_COMPAT_H
 
-#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 190000
-#error "usermap supports PostgreSQL 15, 16, 17 and 18 only: see include/usermap_compat.h to port it"
+#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 200000
+#error "usermap supports PostgreSQL 15 to 19 only: a new major must be ported first (see include/usermap_compat.h and the README's \"Porting to a new major\")"
 #endif
 
 #include "catalog/pg_foreign_server.h"
 #include "storage/lock.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
 
 /*
  * 16: "Generate code for query jumbling through gen_node_support.pl"
@@ -47,6 +48,16 @@
 #define USERMAP_UTILITY_QUERY_ID_FROM_TREE false
 /* never called on 15, where the id is computed from the text instead */
 #define usermap_jumble_query(query) JumbleQuery((query), NULL)
+#endif
+
+/*
+ * 19: post_parse_analyze_hook's JumbleState became "const JumbleState *":
+ * hooks may read the constants' locations, no longer change them.
+ */
+#if PG_VERSION_NUM >= 190000
+typedef const JumbleState usermap_jumble_state;
+#else
+typedef JumbleState usermap_jumble_state;
 #endif
 
 /*
@@ -75,6 +86,54 @@ typedef uint64 usermap_query_id;
  * scan.l (redact_internal.h) follows.
  */
 #define USERMAP_LEXER_VT_IS_SPACE (PG_VERSION_NUM >= 170000)
+
+/*
+ * 19: "Force standard_conforming_strings to always be ON" and "Remove
+ * escape_string_warning" (Tom Lane, for 19): the setting still exists but
+ * accepts only on, so a plain '...' constant never reads backslash escapes
+ * (only E'...' does, where backslash_quote still governs \'); its C
+ * variable and core_yy_extra_type's standard_conforming_strings and
+ * escape_string_warning fields are gone, as is the lexer's "nonstandard
+ * use of escape" warning.  The redactor (redact_lexer.c, redact.c) reads a
+ * text as the running lexer does: from 19 on only ever with
+ * standard_conforming_strings on, whatever the text says about it.
+ */
+#if PG_VERSION_NUM >= 190000
+#define USERMAP_LEXER_SCS_SETTABLE false
+#define usermap_standard_conforming_strings() true
+#define usermap_scanner_set_scs(yyextra, scs) ((void) (scs))
+#define usermap_scanner_quiet(yyextra) ((void) 0)
+#else
+#define USERMAP_LEXER_SCS_SETTABLE true
+#define usermap_standard_conforming_strings() standard_conforming_strings
+#define usermap_scanner_set_scs(yyextra, scs) \
+	((yyextra)->standard_conforming_strings = (scs))
+/* the server warns once, when it runs the statement */
+#define usermap_scanner_quiet(yyextra) \
+	((yyextra)->escape_string_warning = false)
+#endif
+
+/*
+ * 19: pushJsonbValue() builds into a JsonbInState, which holds the parse
+ * stack and the completed value, and returns nothing; before, it took the
+ * address of a JsonbParseState pointer and returned the value built so
+ * far.  usermap_jsonb_builder is either, zero-initialised by its user, and
+ * usermap_push_jsonb_value() leaves the value built so far in ->result.
+ */
+#if PG_VERSION_NUM >= 190000
+typedef JsonbInState usermap_jsonb_builder;
+#define usermap_push_jsonb_value(builder, seq, jbval) \
+	pushJsonbValue((builder), (seq), (jbval))
+#else
+typedef struct usermap_jsonb_builder
+{
+	JsonbValue *result;
+	JsonbParseState *parseState;
+} usermap_jsonb_builder;
+#define usermap_push_jsonb_value(builder, seq, jbval) \
+	((void) ((builder)->result = \
+			 pushJsonbValue(&(builder)->parseState, (seq), (jbval))))
+#endif
 
 /*
  * 16: "Refactor ownercheck functions" and "Refactor aclcheck functions"
@@ -146,8 +205,26 @@ typedef uint64 usermap_query_id;
  * unique indexes listed in "tolerated" (ExecInsertIndexTuples' noDupErr
  * and arbiter indexes); an updated one into those the table AM asks for,
  * as ExecUpdate does.
+ *
+ * 19: ExecInsertIndexTuples() took its booleans as one flags word
+ * (EIIT_IS_UPDATE, EIIT_NO_DUPE_ERROR, EIIT_ONLY_SUMMARIZING), and the
+ * estate, the flags and the slot, in that order, before the arbiter
+ * indexes and the speculative-conflict flag.
  */
-#if PG_VERSION_NUM >= 160000
+#if PG_VERSION_NUM >= 190000
+#include "access/tableam.h"
+#define usermap_insert_index_tuples(rri, slot, estate, tolerated) \
+	ExecInsertIndexTuples((rri), (estate), \
+						  (tolerated) != NIL ? EIIT_NO_DUPE_ERROR : 0, \
+						  (slot), (tolerated), NULL)
+typedef TU_UpdateIndexes usermap_update_indexes;
+#define USERMAP_UPDATE_NEEDS_INDEXES(u) ((u) != TU_None)
+#define usermap_update_index_tuples(rri, slot, estate, u) \
+	ExecInsertIndexTuples((rri), (estate), \
+						  EIIT_IS_UPDATE | \
+						  ((u) == TU_Summarizing ? EIIT_ONLY_SUMMARIZING : 0), \
+						  (slot), NIL, NULL)
+#elif PG_VERSION_NUM >= 160000
 #include "access/tableam.h"
 #define usermap_insert_index_tuples(rri, slot, estate, tolerated) \
 	ExecInsertIndexTuples((rri), (slot), (estate), false, (tolerated) != NIL, \
@@ -170,8 +247,15 @@ typedef bool usermap_update_indexes;
 /*
  * 18 gave index_beginscan() an IndexScanInstrumentation argument (for the
  * index search counts EXPLAIN ANALYZE shows); usermap counts nothing.
+ * 19 added a flags argument (ScanOptions, passed on to the table AM's
+ * index fetch: SO_HINT_REL_READ_ONLY, SO_SCAN_INSTRUMENT); usermap's scans
+ * find rows it is about to change, so it asks for none.
  */
-#if PG_VERSION_NUM >= 180000
+#if PG_VERSION_NUM >= 190000
+#define usermap_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), (norderbys), \
+					SO_NONE)
+#elif PG_VERSION_NUM >= 180000
 #define usermap_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
 	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), (norderbys))
 #else

@@ -2,11 +2,14 @@
 # scripts/chroot.sh -- Debian chroots holding a newer PostgreSQL major.
 #
 # Sourced after lib.sh, not run.  PostgreSQL 17 comes from Debian 13
-# (trixie) and 18 from Debian sid; their binaries need a newer glibc than
-# Debian 12 has, so each lives in a debootstrap chroot of its suite with
-# the server, its development files, pgaudit, a compiler and IPC::Run.
+# (trixie), 18 from Debian sid and 19 from Debian experimental, in a sid
+# chroot where only the postgresql-19 packages come from experimental;
+# their binaries need a newer glibc than Debian 12 has, so each lives in a
+# debootstrap chroot of its suite with the server, its development files,
+# pgaudit, a compiler and IPC::Run.
 # Each also gets PostgreSQL 15 from Debian 12 (bookworm), pinned so that
-# nothing else comes from there, as the old cluster of pg_upgrade tests.
+# nothing else comes from there, as the old cluster of pg_upgrade tests;
+# the 19 chroot gets sid's 18 as well, a second old cluster.
 # A chroot for 15 itself (bookworm) exists for UM_CHROOT_ALL=1 runs, which
 # keep a machine's own installation untouched.
 # The mirror is whatever the machine's apt configuration uses for Debian
@@ -22,7 +25,7 @@ um_suite_for_major() {
 	case $1 in
 	15) echo bookworm ;;
 	17) echo trixie ;;
-	18) echo sid ;;
+	18 | 19) echo sid ;;
 	*) um_die "no Debian suite reachable here carries PostgreSQL $1" ;;
 	esac
 }
@@ -76,6 +79,25 @@ um_chroot_umount() {
 	return 0
 }
 
+# um_chroot_add_experimental ROOT MIRROR: let the sid chroot in ROOT take
+# PostgreSQL 19's packages (19's release candidates) from experimental, and
+# nothing else.  Experimental is NotAutomatic already; the pin lifts the
+# postgresql-19 packages (the server, its client, its development files,
+# pgaudit's) above sid, and with them the two they strictly need:
+# postgresql-client-19 depends on libpq5 >= 19~rc1 and
+# postgresql-server-dev-19 on libpq-dev >= 19~~, which sid's 18 does not
+# satisfy.  Everything else of experimental's stays at priority 1.
+um_chroot_add_experimental() {
+	local root=$1 mirror=$2
+	printf 'Types: deb deb-src\nURIs: %s\nSuites: experimental\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$mirror" | um_root tee "$root/etc/apt/sources.list.d/experimental.sources" >/dev/null
+	printf '%s\n' \
+		'Package: *' 'Pin: release a=experimental' 'Pin-Priority: 1' '' \
+		'Package: postgresql-19 postgresql-client-19 postgresql-server-dev-19 postgresql-19-* libpq5 libpq-dev' \
+		'Pin: release a=experimental' 'Pin-Priority: 500' |
+		um_root tee "$root/etc/apt/preferences.d/experimental" >/dev/null
+}
+
 # um_chroot_ensure MAJOR: leave a ready chroot for PostgreSQL MAJOR, made
 # on first use (about a minute) and reused afterwards.  A chroot is ready
 # once its stamp file names the current recipe; an interrupted one, or one
@@ -123,6 +145,11 @@ um_chroot_ensure() {
 		printf 'Package: *\nPin: release n=bookworm\nPin-Priority: 100\n' |
 			um_root tee "$root/etc/apt/preferences.d/bookworm" >/dev/null
 		old=(postgresql-15/bookworm postgresql-server-dev-15/bookworm)
+	fi
+	if [ "$major" = 19 ]; then
+		um_chroot_add_experimental "$root" "$mirror"
+		# sid's own 18, a second old server for the upgrade tests
+		old+=(postgresql-18 postgresql-server-dev-18)
 	fi
 	um_root chroot "$root" apt-get update -q >/dev/null
 	um_root chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \

@@ -7,10 +7,14 @@ CREATE EXTENSION usermap;
 SET client_min_messages = notice;
 -- Connections for sections that need a new backend: one that has lexed
 -- only under the defaults, and one only under standard_conforming_strings
--- off.
+-- off.  19 refuses the setting off ("Force standard_conforming_strings to
+-- always be ON"), from the startup packet too: there the second is a new
+-- backend like the first, and the SETs of the setting below fail
+-- (expected/usermap_redact_1.out).
 SELECT format('dbname=%s options=', current_database()) AS new_backend,
-	format('dbname=%s options=-cstandard_conforming_strings=off',
-		   current_database()) AS scs_off_conninfo \gset
+	format('dbname=%s options=%s', current_database(),
+		   CASE WHEN current_setting('server_version_num')::int < 190000
+		   THEN '-cstandard_conforming_strings=off' END) AS scs_off_conninfo \gset
 CREATE FUNCTION regress_um_redacted(q text) RETURNS text
 LANGUAGE sql AS $f$
   SELECT CASE WHEN usermap.redact(q) = q THEN '(unchanged)'
@@ -125,6 +129,10 @@ RESET standard_conforming_strings;
 SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user 'a\', password 'b')$q$);
 \c :new_backend
 SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user 'a\', password 'b')$q$);
+-- A text that names the setting may turn it off before the statement is
+-- lexed (a DO block's SET LOCAL), so before 19 it is read both ways and
+-- fails closed; 19 lexes every text with it on and reads it that way only.
+SELECT usermap.redact($q$DO $$BEGIN SET LOCAL standard_conforming_strings = off; EXECUTE 'ALTER USER MAPPING FOR bob SERVER s OPTIONS (SET user ''a\'', password ''b'')'; END$$$q$);
 -- \' is refused with backslash_quote off: the statement fails closed, and
 -- from then on in this backend, where a text holds \'.
 SELECT usermap.redact($q$ALTER USER MAPPING FOR bob SERVER s OPTIONS (user E'it\'s', password 'b')$q$);

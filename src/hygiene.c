@@ -906,7 +906,7 @@ mask_analyzed_statement(ParseState *pstate, Query *query)
  */
 static void
 usermap_post_parse_analyze(ParseState *pstate, Query *query,
-						   JumbleState *jstate)
+						   usermap_jumble_state *jstate)
 {
 	if (prev_post_parse_analyze_hook)
 		prev_post_parse_analyze_hook(pstate, query, jstate);

@@ -43,14 +43,15 @@ PG_FUNCTION_INFO_V1(usermap_options_visible);
 PG_FUNCTION_INFO_V1(usermap_secret_option_names);
 
 static void
-push_string(JsonbParseState **state, JsonbIteratorToken token, const char *s)
+push_string(usermap_jsonb_builder *state, JsonbIteratorToken token,
+			const char *s)
 {
 	JsonbValue	v;
 
 	v.type = jbvString;
 	v.val.string.val = (char *) s;
 	v.val.string.len = strlen(s);
-	pushJsonbValue(state, token, &v);
+	usermap_push_jsonb_value(state, token, &v);
 }
 
 /*
@@ -387,11 +388,10 @@ Datum
 usermap_mask_option_values(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *options;
-	JsonbParseState *state = NULL;
+	usermap_jsonb_builder state = {0};
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken token;
-	JsonbValue *result = NULL;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -407,10 +407,10 @@ usermap_mask_option_values(PG_FUNCTION_ARGS)
 			push_string(&state, WJB_VALUE, USERMAP_MASK);
 			continue;
 		}
-		result = pushJsonbValue(&state, token,
-								token < WJB_BEGIN_ARRAY ? &v : NULL);
+		usermap_push_jsonb_value(&state, token,
+								 token < WJB_BEGIN_ARRAY ? &v : NULL);
 	}
-	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(state.result));
 }
 
 /*

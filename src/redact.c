@@ -958,7 +958,8 @@ redact_text_ex(const char *sql, int depth, bool message, bool *failed_closed,
 		uint8		seen_scs = redact_seen_scs;
 		uint8		seen_bq = redact_seen_backslash_quote;
 
-		if (contains_ci(sql, "standard_conforming_strings"))
+		if (USERMAP_LEXER_SCS_SETTABLE &&
+			contains_ci(sql, "standard_conforming_strings"))
 			seen_scs = 3;
 		if (contains_ci(sql, "backslash_quote"))
 			seen_bq = 3;

@@ -674,7 +674,7 @@ redact_current_lexer_settings(void)
 {
 	LexerSettings now;
 
-	now.standard_conforming_strings = standard_conforming_strings;
+	now.standard_conforming_strings = usermap_standard_conforming_strings();
 	now.backslash_quote_allowed = backslash_quote_allowed_now();
 	return now;
 }
@@ -689,7 +689,7 @@ redact_current_lexer_settings(void)
 void
 usermap_redact_observe_settings(void)
 {
-	redact_seen_scs |= 1 << (standard_conforming_strings ? 1 : 0);
+	redact_seen_scs |= 1 << (usermap_standard_conforming_strings() ? 1 : 0);
 	redact_seen_backslash_quote |= 1 << (backslash_quote_allowed_now() ? 1 : 0);
 }
 
@@ -733,7 +733,7 @@ usermap_redact_init(void)
 	yyscanner = scanner_init(sample, &yyextra, &ScanKeywords,
 							 redact_keyword_tokens);
 	/* U&'...' is valid only with standard_conforming_strings on */
-	yyextra.standard_conforming_strings = true;
+	usermap_scanner_set_scs(&yyextra, true);
 	while ((code = core_yylex(&yylval, &yylloc, yyscanner)) != 0)
 	{
 		if (n >= (int) lengthof(learned) || code < 256 || code >= OTHER_TOKEN)
@@ -779,9 +779,9 @@ redact_lex_text(RedactState *st)
 
 	yyscanner = scanner_init(prefix, &yyextra, &ScanKeywords,
 							 redact_keyword_tokens);
-	/* the server warns once, when it runs the statement */
-	yyextra.escape_string_warning = false;
-	yyextra.standard_conforming_strings = redact_reading.standard_conforming_strings;
+	usermap_scanner_quiet(&yyextra);
+	usermap_scanner_set_scs(&yyextra,
+							redact_reading.standard_conforming_strings);
 	yyextra.backslash_quote = redact_reading.backslash_quote_allowed ?
 		BACKSLASH_QUOTE_ON : BACKSLASH_QUOTE_OFF;
 

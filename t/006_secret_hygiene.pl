@@ -155,13 +155,21 @@ like(
 # 'a\' is the value of sslcert, and the password is ", ADD umsecret_scs_off ".
 # Read with standard_conforming_strings off, the same text is a valid
 # statement too, in which umsecret_scs_off is the name of an option and
-# "--')" a comment.
+# "--')" a comment.  19 refuses standard_conforming_strings = off ("Force
+# standard_conforming_strings to always be ON"): there the SET fails, and
+# the logged text, read as 19 reads it, must still hide the password.
+# (major: 19rc1 compares below 19 as a version)
+my $scs_always_on = $node->pg_version->major >= 19;
+my $scs_ok =
+  $scs_always_on
+  ? qr/non-standard string literals are not supported/
+  : qr/^$/;
 like(
 	run(
 		q{SET standard_conforming_strings = off \; ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (ADD sslcert 'a\', SET password ', ADD umsecret_scs_off ', ADD sslpassword ')--')},
 		'scs_off'),
-	qr/^$/,
-	'a statement after SET standard_conforming_strings = off in its query string succeeds'
+	$scs_ok,
+	'a statement after SET standard_conforming_strings = off in its query string succeeds (19: the SET fails)'
 );
 like(
 	run(
@@ -174,8 +182,8 @@ like(
 	run(
 		q{DO $$BEGIN SET LOCAL standard_conforming_strings = off; SET LOCAL escape_string_warning = off; EXECUTE $e$ALTER USER MAPPING FOR regress_alice SERVER s OPTIONS (ADD sslkey 'a\\\\', SET password 'umsecret_do_local')$e$; END$$},
 		'do_local'),
-	qr/^$/,
-	'EXECUTE after SET LOCAL in a DO block succeeds');
+	$scs_ok,
+	'EXECUTE after SET LOCAL in a DO block succeeds (19: the SET LOCAL fails)');
 
 # debug_print_parse, _rewritten and _plan log the parse tree, every option
 # value in it
@@ -196,14 +204,17 @@ like(
 
 # A DO block that turns standard_conforming_strings off for the statement it
 # runs: the block's text is logged and counted before the SET runs, and
-# must be read both ways.
+# must be read both ways.  On 19, which lexes every text with the setting
+# on, the only reading of that statement has "umsecret_do_scs" in a
+# comment, not a password: no secret there, and the SET LOCAL fails.
 like(
 	run(
 		q{DO $d$ BEGIN SET LOCAL standard_conforming_strings = off; SET LOCAL escape_string_warning = off; EXECUTE $x$CREATE USER MAPPING FOR regress_gina SERVER s OPTIONS (user 'a\' -- ', password 'umsecret_do_scs' --
 )$x$; END $d$},
-		'do_scs'),
-	qr/^$/,
-	'a DO block that sets standard_conforming_strings off before its statement succeeds');
+		$scs_always_on ? () : 'do_scs'),
+	$scs_ok,
+	'a DO block that sets standard_conforming_strings off before its statement succeeds (19: the SET LOCAL fails)'
+);
 
 # A parse tree logged without pretty printing, the secret holding a
 # carriage return, which outToken() does not escape.
