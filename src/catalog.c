@@ -64,8 +64,11 @@
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "commands/sequence.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "executor/executor.h"
 #include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
@@ -282,6 +285,57 @@ usermap_catalog_leave_statement(UserMappingStatement saved)
 }
 
 /*
+ * How much of a statement the audit trail keeps: any role with USAGE on a
+ * server can send a user-mapping statement of any length (a comment after
+ * the options), and every change is recorded.  A longer statement is kept
+ * as its first USERMAP_STATEMENT_KEEP bytes followed by a marker.
+ */
+#define USERMAP_STATEMENT_KEEP 4096
+
+/*
+ * "masked" (a statement, secrets masked) as the audit trail keeps it: as it
+ * is, or, past USERMAP_STATEMENT_KEEP bytes, the start of the statement
+ * with every option value masked (a cut may fall inside a value, and what
+ * is kept must not depend on where), then a marker giving the length and
+ * the SHA-256 of that fully masked text, so that two floods can be told
+ * apart or matched.  Neither the length nor the hash is computed from a
+ * value: they are what mask_statement(..., false) shows any reader.
+ */
+static char *
+bound_statement(char *masked)
+{
+	size_t		len = strlen(masked);
+	char	   *all;
+	pg_cryptohash_ctx *ctx;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+	int			keep;
+
+	if (len <= USERMAP_STATEMENT_KEEP)
+		return masked;
+
+	all = usermap_redact_every_value(masked);
+	if (all == NULL)
+		all = masked;
+	len = strlen(all);
+
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) all, len) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute the SHA-256 of a statement: %s",
+			 pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+		sprintf(hex + 2 * i, "%02x", digest[i]);
+
+	/* whole characters only */
+	keep = pg_mbcliplen(all, (int) Min(len, (size_t) INT_MAX), USERMAP_STATEMENT_KEEP);
+	return psprintf("%.*s ...\n[usermap: statement truncated to %d of %zu bytes, every option value masked; sha256 %s]",
+					keep, all, keep, len, hex);
+}
+
+/*
  * The masked text of the statement behind the change: the user-mapping
  * statement usermap is executing, or, for a drop by cascade from a
  * statement usermap does not execute (DROP SERVER ... CASCADE, DROP OWNED
@@ -289,7 +343,7 @@ usermap_catalog_leave_statement(UserMappingStatement saved)
  * statement, so that the rest of a multi-statement query string (an ALTER
  * ROLE ... PASSWORD next to it) never reaches the audit trail.  NULL where
  * no statement is known.  Masking never depends on usermap.redact:
- * secrets are never stored.
+ * secrets are never stored.  A long statement is cut (bound_statement).
  */
 static char *
 current_statement_text(void)
@@ -323,7 +377,7 @@ current_statement_text(void)
 		*--end = '\0';
 
 	redacted = usermap_redact(stmt);
-	return redacted ? redacted : stmt;
+	return bound_statement(redacted ? redacted : stmt);
 }
 
 /*
