@@ -244,7 +244,8 @@ extern void usermap_catalog_note_dropping(Oid umid, Oid umuser,
 extern void usermap_record_change(UserMappingAction action, Oid umid,
 								  Oid umuser, Oid umserver,
 								  const char *servername,
-								  List *old_options, List *new_options);
+								  List *old_options, List *new_options,
+								  List *stmt_options);
 
 /*
  * ---------------------------------------------------------------------
@@ -323,7 +324,8 @@ extern void usermap_writer_close(UsermapWriter *writer);
  */
 
 extern Jsonb *usermap_options_jsonb(List *options, bool reveal);
-extern List *usermap_changed_options(List *old_options, List *new_options);
+extern List *usermap_changed_options(List *old_options, List *new_options,
+									 List *stmt_options);
 extern bool usermap_any_secret(List *names);
 extern bool usermap_options_visible_to(Oid umuser, Oid serverid);
 

@@ -801,13 +801,16 @@ usermap_recording_wanted(void)
 
 /*
  * Record one change to a user mapping.  "old_options" and "new_options"
- * are the option lists before and after (NIL where there is none).  Only
- * called when usermap_recording_wanted().
+ * are the option lists before and after (NIL where there is none), and
+ * "stmt_options" the options an ALTER names (NIL otherwise): each it SETs
+ * counts as changed (see usermap_changed_options).  Only called when
+ * usermap_recording_wanted().
  */
 void
 usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 					  Oid umserver, const char *servername,
-					  List *old_options, List *new_options)
+					  List *old_options, List *new_options,
+					  List *stmt_options)
 {
 	UsermapTables tables;
 	ChangeRecord rec;
@@ -828,7 +831,8 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 		elog(ERROR, "cache lookup failed for role %u", umuser);
 	rec.old_options = usermap_options_jsonb(old_options, true);
 	rec.new_options = usermap_options_jsonb(new_options, true);
-	rec.changed_options = usermap_changed_options(old_options, new_options);
+	rec.changed_options = usermap_changed_options(old_options, new_options,
+												  stmt_options);
 	rec.secret_changed = usermap_any_secret(rec.changed_options);
 	rec.session_role = recorded_role_name(GetSessionUserId(),
 										  &rec.session_role_buf);
@@ -926,7 +930,7 @@ record_mapping_drop(Oid umid)
 	usermap_record_change(USERMAP_ACTION_DROP, umid,
 						  form->umuser, form->umserver, servername,
 						  usermap_options_decode(isnull ? PointerGetDatum(NULL) : options),
-						  NIL);
+						  NIL, NIL);
 	ReleaseSysCache(tuple);
 }
 

@@ -151,12 +151,20 @@ find_option(List *options, const char *name)
 }
 
 /*
- * Names of the options a change added, dropped or gave another value, in
- * the order of the new list followed by the dropped ones.  SET to the
- * value an option already had is no change.
+ * Names of the options a change added, dropped, gave another value or
+ * named in a SET ("stmt_options", the DefElems of an ALTER; NIL for CREATE
+ * and DROP), in the order of the new list followed by the dropped ones.
+ *
+ * A SET counts whether or not the value was the one the option had: core's
+ * ALTER answers the same either way, and a role that may change an option
+ * without seeing its value (a server owner, for a secret or for another
+ * role's mapping) must not learn from the trail, or from
+ * secret_changed_at, whether a value it tried was the old one.  The rows
+ * are written once for every reader, so the rule holds for all of them.
  */
 List *
-usermap_changed_options(List *old_options, List *new_options)
+usermap_changed_options(List *old_options, List *new_options,
+						List *stmt_options)
 {
 	List	   *changed = NIL;
 	ListCell   *cell;
@@ -166,7 +174,8 @@ usermap_changed_options(List *old_options, List *new_options)
 		DefElem    *def = lfirst_node(DefElem, cell);
 		DefElem    *old = find_option(old_options, def->defname);
 
-		if (old == NULL || strcmp(defGetString(old), defGetString(def)) != 0)
+		if (old == NULL || strcmp(defGetString(old), defGetString(def)) != 0 ||
+			find_option(stmt_options, def->defname) != NULL)
 			changed = lappend(changed, def->defname);
 	}
 	foreach(cell, old_options)
