@@ -7,8 +7,10 @@
 -- 1.2: the extension's objects hold exactly the grants of its scripts,
 -- whatever default privileges (ALTER DEFAULT PRIVILEGES) gave them when
 -- they were created, and verify() reports, and with repair revokes, any
--- grant made on them since.  The objects left at the end are exactly
--- those usermap--1.2.sql creates (t/008_update.pl compares the two).
+-- grant made on them since; the audit trail says when a change was made
+-- inside a security-restricted operation or a SECURITY DEFINER function
+-- (audit_log.context).  The objects left at the end are exactly those
+-- usermap--1.2.sql creates (t/008_update.pl compares the two).
 --
 -- First, the schema must be one usermap can trust, as at installation.
 --
@@ -19,6 +21,25 @@ LANGUAGE C STRICT
 SET search_path = pg_catalog, pg_temp;
 SELECT @extschema@.require_preload();
 DROP FUNCTION @extschema@.require_preload();
+
+-- The audit trail records the context of a change made by a role other
+-- than the one whose command ran (see usermap--1.2.sql).
+ALTER TABLE @extschema@.audit_log ADD COLUMN context pg_catalog.text;
+
+--
+-- The audit trail as its readers may see it: option values (in the
+-- option columns and in the statement) only where pg_user_mappings would
+-- show the mapping's options to the reader, secrets never.
+--
+CREATE OR REPLACE VIEW @extschema@.audit_trail WITH (security_barrier) AS
+SELECT a.id, a.logged_at, a.action, a.server_name, a.user_name,
+	   @extschema@.mask_option_values(a.old_options, v.visible) AS old_options,
+	   @extschema@.mask_option_values(a.new_options, v.visible) AS new_options,
+	   a.changed_options, a.session_role, a."current_role",
+	   @extschema@.mask_statement(a.statement, v.visible) AS statement,
+	   a.umid, a.transaction_id, a.context
+  FROM @extschema@.audit_log a
+ CROSS JOIN LATERAL (SELECT @extschema@.options_visible(a.server_name, a.user_name) AS visible) v;
 
 -- verify() returns a column more, and drift has one more.
 DROP FUNCTION @extschema@.verify(pg_catalog.bool);

@@ -95,7 +95,11 @@ CREATE TABLE @extschema@.audit_log (
 	"current_role" pg_catalog.text NOT NULL,	-- a reserved word: quote it
 	statement pg_catalog.text,				-- masked
 	umid pg_catalog.oid NOT NULL,			-- the mapping's OID at the time
-	transaction_id pg_catalog.xid8 NOT NULL
+	transaction_id pg_catalog.xid8 NOT NULL,
+	-- 'security-restricted operation' (an index expression run by someone
+	-- else's ANALYZE, VACUUM, autovacuum...) or 'security definer
+	-- function': "current_role" acted inside a command of "session_role"
+	context pg_catalog.text
 );
 ALTER SEQUENCE @extschema@.audit_log_id_seq OWNED BY @extschema@.audit_log.id;
 -- No CHECK constraint on action either (1.0 had one): usermap writes rows
@@ -267,7 +271,7 @@ SELECT a.id, a.logged_at, a.action, a.server_name, a.user_name,
 	   @extschema@.mask_option_values(a.new_options, v.visible) AS new_options,
 	   a.changed_options, a.session_role, a."current_role",
 	   @extschema@.mask_statement(a.statement, v.visible) AS statement,
-	   a.umid, a.transaction_id
+	   a.umid, a.transaction_id, a.context
   FROM @extschema@.audit_log a
  CROSS JOIN LATERAL (SELECT @extschema@.options_visible(a.server_name, a.user_name) AS visible) v;
 

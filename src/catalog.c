@@ -106,6 +106,7 @@ typedef struct ChangeRecord
 	bool		secret_changed;
 	const char *session_role;
 	const char *current_role;
+	const char *context;		/* see change_context(); NULL: none */
 	char	   *statement;
 	TimestampTz at;
 	/* the names as text, made once for both tables' rows */
@@ -436,6 +437,8 @@ insert_audit_row(UsermapWriter *writer, const UsermapTables *tables,
 	values[AUDIT_STATEMENT - 1] = nullable_text(rec->statement,
 												&nulls[AUDIT_STATEMENT - 1]);
 	values[AUDIT_UMID - 1] = ObjectIdGetDatum(rec->umid);
+	values[AUDIT_CONTEXT - 1] = nullable_text(rec->context,
+											  &nulls[AUDIT_CONTEXT - 1]);
 	values[AUDIT_TRANSACTION_ID - 1] =
 		FullTransactionIdGetDatum(GetTopFullTransactionId());
 
@@ -765,7 +768,7 @@ log_unrecorded_change(const ChangeRecord *rec)
 			(errmsg("%s USER MAPPING not recorded: extension \"usermap\" is not installed in database \"%s\"",
 					action_names[rec->action],
 					get_database_name(MyDatabaseId)),
-			 errdetail("Server %s, user %s; old options %s; new options %s; changed options %s; session role %s, current role %s; statement: %s",
+			 errdetail("Server %s, user %s; old options %s; new options %s; changed options %s; session role %s, current role %s%s%s; statement: %s",
 					   quote_identifier(rec->server_name),
 					   OidIsValid(rec->umuser) ? quote_identifier(rec->user_name) : rec->user_name,
 					   rec->old_options ? JsonbToCString(NULL, &rec->old_options->root, VARSIZE(rec->old_options)) : "null",
@@ -773,6 +776,8 @@ log_unrecorded_change(const ChangeRecord *rec)
 					   OidOutputFunctionCall(F_ARRAY_OUT, changed),
 					   quote_identifier(rec->session_role),
 					   quote_identifier(rec->current_role),
+					   rec->context ? ", in a " : "",
+					   rec->context ? rec->context : "",
 					   rec->statement ? rec->statement : "(unknown)"),
 			 errhidestmt(true),
 			 errhidecontext(true)));
@@ -797,6 +802,35 @@ usermap_recording_wanted(void)
 	if (IsBinaryUpgrade)
 		return false;
 	return usermap_tables_find(&tables, true) || usermap_log_unrecorded;
+}
+
+/*
+ * The context of a change in which the role that acted is not the one
+ * whose command is running, for the audit trail's "context" column: code
+ * the server runs as another role within a command.
+ *
+ * "security-restricted operation": ANALYZE, VACUUM, CLUSTER, REINDEX,
+ * CREATE INDEX, REFRESH MATERIALIZED VIEW and autovacuum run index and
+ * other expressions as the table's owner, so a superuser's maintenance can
+ * run an untrusted role's user-mapping DDL.  That role is "current_role";
+ * "session_role" only says whose command (or which background process)
+ * ran it.
+ *
+ * "security definer function": a SECURITY DEFINER function (or other code the
+ * server runs as another role without those restrictions) made the
+ * change as its owner, "current_role".
+ *
+ * NULL otherwise (SET ROLE and SET SESSION AUTHORIZATION show in the two
+ * role columns).
+ */
+static const char *
+change_context(void)
+{
+	if (InSecurityRestrictedOperation())
+		return "security-restricted operation";
+	if (InLocalUserIdChange())
+		return "security definer function";
+	return NULL;
 }
 
 /*
@@ -839,6 +873,7 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 	/* one look-up where no SET ROLE or SECURITY DEFINER is in force */
 	rec.current_role = GetUserId() == GetSessionUserId() ? rec.session_role :
 		recorded_role_name(GetUserId(), &rec.current_role_buf);
+	rec.context = change_context();
 	rec.statement = current_statement_text();
 	rec.at = GetCurrentStatementStartTimestamp();
 

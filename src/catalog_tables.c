@@ -95,6 +95,7 @@ static const ColumnShape audit_shape[AUDIT_NATTS] = {
 	{"statement", TEXTOID},
 	{"umid", OIDOID},
 	{"transaction_id", XID8OID},
+	{"context", TEXTOID},
 };
 
 static const ColumnShape meta_shape[META_NATTS] = {
