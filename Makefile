@@ -56,7 +56,7 @@ REGRESS_CORE = core_create core_alter core_drop core_privileges \
 REGRESS = $(REGRESS_CORE) usermap_guc usermap_redact usermap_lexer catalog \
 	catalog_attacks catalog_identity \
 	catalog_privileges catalog_extension catalog_borrowed catalog_flood \
-	catalog_oracle catalog_restricted
+	catalog_oracle catalog_restricted catalog_recreated
 TEMP_INSTANCE = --temp-instance=./tmp_check_instance \
 	--temp-config=$(srcdir)/test/usermap.conf
 REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=postgres_fdw \

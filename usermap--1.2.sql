@@ -265,6 +265,14 @@ COMMENT ON VIEW @extschema@.mappings IS
 -- option columns and in the statement) only where pg_user_mappings would
 -- show the mapping's options to the reader, secrets never.
 --
+-- A row is held against the mapping it describes, never against whoever
+-- has its names now: to anyone but a superuser, its values show only
+-- while the live mapping of its OID still has its server and user names
+-- and has not been dropped since (no DROP row of that OID from then on).
+-- A dropped server's name taken by another role, a name freed by a rename,
+-- a role re-created under a dropped role's name, an OID given again after
+-- a restore: the rows of before show their values to superusers only.
+--
 CREATE VIEW @extschema@.audit_trail WITH (security_barrier) AS
 SELECT a.id, a.logged_at, a.action, a.server_name, a.user_name,
 	   @extschema@.mask_option_values(a.old_options, v.visible) AS old_options,
@@ -273,7 +281,22 @@ SELECT a.id, a.logged_at, a.action, a.server_name, a.user_name,
 	   @extschema@.mask_statement(a.statement, v.visible) AS statement,
 	   a.umid, a.transaction_id, a.context
   FROM @extschema@.audit_log a
- CROSS JOIN LATERAL (SELECT @extschema@.options_visible(a.server_name, a.user_name) AS visible) v;
+  LEFT JOIN (SELECT d.umid, pg_catalog.max(d.id) AS last_drop
+			   FROM @extschema@.audit_log d
+			  WHERE d.action OPERATOR(pg_catalog.=) 'DROP'::pg_catalog.text
+			  GROUP BY d.umid) dropped
+	ON dropped.umid OPERATOR(pg_catalog.=) a.umid
+ CROSS JOIN LATERAL (
+	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+					WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER AND r.rolsuper)
+		   OR (EXISTS (SELECT 1 FROM pg_catalog.pg_user_mapping m
+						 JOIN pg_catalog.pg_foreign_server s
+						   ON s.oid OPERATOR(pg_catalog.=) m.umserver
+						WHERE m.oid OPERATOR(pg_catalog.=) a.umid
+						  AND s.srvname::pg_catalog.text OPERATOR(pg_catalog.=) a.server_name
+						  AND @extschema@.user_name(m.umuser) OPERATOR(pg_catalog.=) a.user_name)
+			   AND (dropped.last_drop IS NULL OR dropped.last_drop OPERATOR(pg_catalog.<) a.id)
+			   AND @extschema@.options_visible(a.server_name, a.user_name)) AS visible) v;
 
 COMMENT ON VIEW @extschema@.audit_trail IS
 'usermap: the audit trail, option values shown as pg_user_mappings would show them';
