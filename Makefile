@@ -24,7 +24,8 @@ OBJS = \
 	src/masking.o \
 	src/catalog.o \
 	src/catalog_tables.o \
-	src/reattach.o
+	src/reattach.o \
+	src/renames.o
 
 # Every version's install script and every update script: CREATE EXTENSION
 # usermap VERSION '1.0' followed by ALTER EXTENSION usermap UPDATE must

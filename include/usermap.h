@@ -295,6 +295,10 @@ extern bool usermap_meta_row_hint(Oid umid, ItemPointer tid);
 extern void usermap_meta_row_note(Oid umid, ItemPointer tid);
 extern void usermap_check_own_schema(void);
 
+/* renames.c */
+extern Oid	usermap_rename_target(Node *parsetree, bool *is_role);
+extern void usermap_note_rename(Oid oid, bool is_role, const char *newname);
+
 extern void usermap_writer_open(UsermapWriter *writer, Oid relid,
 								EState *estate);
 extern void usermap_writer_insert(UsermapWriter *writer, Datum *values,

@@ -184,13 +184,28 @@ CREATE USER MAPPING FOR regress_um_owner SERVER regress_um_vsrv OPTIONS (user 'u
 DROP USER MAPPING FOR regress_um_bob SERVER regress_um_srv;
 RESET usermap.enabled;
 SELECT count(*) FROM usermap.audit_log;
+-- a rename usermap does not see either (one it sees keeps the names
+-- current, below)
+SET usermap.enabled = off;
 ALTER SERVER regress_um_vsrv RENAME TO regress_um_vsrv_renamed;
+RESET usermap.enabled;
 SELECT problem, server_name, user_name, repaired FROM usermap.verify();
 SELECT problem, server_name, user_name, repaired FROM usermap.verify(repair => true);
 SELECT problem, server_name, user_name, repaired FROM usermap.verify();
+SET usermap.enabled = off;
 ALTER SERVER regress_um_vsrv_renamed RENAME TO regress_um_vsrv;
+RESET usermap.enabled;
 SELECT problem, server_name, user_name FROM usermap.verify();
 SELECT count(*) FROM usermap.verify(true);
+-- A rename of a server or role usermap sees updates the names of the rows
+-- of its live mappings in the same transaction (renames.c), so that a
+-- restore re-attaches them by current names (t/011_renames.pl).
+ALTER SERVER regress_um_vsrv RENAME TO regress_um_vsrv_renamed;
+SELECT (SELECT count(*) FROM usermap.verify()) AS drift,
+       (SELECT count(*) FROM usermap.mapping_meta
+         WHERE server_name = 'regress_um_vsrv_renamed') AS renamed_rows;
+ALTER SERVER regress_um_vsrv_renamed RENAME TO regress_um_vsrv;
+SELECT count(*) FROM usermap.verify();
 -- The repaired mapping's history is unknown.
 SELECT * FROM regress_um_meta WHERE user_name = 'regress_um_owner' AND server_name = 'regress_um_vsrv';
 -- Metadata that describes another mapping than the one with its OID (as
