@@ -9,8 +9,12 @@
 -- they were created, and verify() reports, and with repair revokes, any
 -- grant made on them since; the audit trail says when a change was made
 -- inside a security-restricted operation or a SECURITY DEFINER function
--- (audit_log.context).  The objects left at the end are exactly those
--- usermap--1.2.sql creates (t/008_update.pl compares the two).
+-- (audit_log.context), and shows values only for rows of the live mapping
+-- they describe; a mapping is described by the one detached row holding
+-- its names, none if there are several (verify() reports those as
+-- ambiguous, and no longer reports a unique match as drift).  The
+-- objects left at the end are exactly those usermap--1.2.sql creates
+-- (t/008_update.pl compares the two).
 --
 -- First, the schema must be one usermap can trust, as at installation.
 --
@@ -67,6 +71,45 @@ SELECT a.id, a.logged_at, a.action, a.server_name, a.user_name,
 -- verify() returns a column more, and drift has one more.
 DROP FUNCTION @extschema@.verify(pg_catalog.bool);
 DROP VIEW @extschema@.drift;
+
+--
+-- Which metadata row describes each live mapping: the row its OIDs point
+-- at, or failing that the one detached row (one whose OIDs are no live
+-- mapping's, as after pg_upgrade, which gives mappings new OIDs) recorded
+-- under the mapping's server and user names.  Where more than one
+-- detached row holds those names, none is taken ("candidates" counts
+-- them): guessing could give the mapping another's history.  Internal:
+-- what mappings, drift and verify() read.
+--
+CREATE OR REPLACE VIEW @extschema@.attachment AS
+SELECT l.umid, l.umuser, l.umserver, l.server_name, l.user_name, l.umoptions,
+	   COALESCE(att.umid,
+				CASE WHEN det.candidates OPERATOR(pg_catalog.=) 1 THEN det.umid END) AS meta_umid,
+	   (att.umid IS NOT NULL) AS attached,
+	   COALESCE(det.candidates, 0) AS candidates
+  FROM (SELECT m.oid AS umid, m.umuser, m.umserver,
+			   s.srvname::pg_catalog.text AS server_name,
+			   @extschema@.user_name(m.umuser) AS user_name,
+			   m.umoptions
+		  FROM pg_catalog.pg_user_mapping m
+		  JOIN pg_catalog.pg_foreign_server s
+			ON s.oid OPERATOR(pg_catalog.=) m.umserver) l
+  LEFT JOIN @extschema@.mapping_meta att
+	ON att.umid OPERATOR(pg_catalog.=) l.umid
+   AND att.umuser OPERATOR(pg_catalog.=) l.umuser
+   AND att.umserver OPERATOR(pg_catalog.=) l.umserver
+  LEFT JOIN LATERAL (
+	SELECT pg_catalog.min(d.umid) AS umid, pg_catalog.count(*) AS candidates
+	  FROM @extschema@.mapping_meta d
+	 WHERE att.umid IS NULL
+	   AND d.server_name OPERATOR(pg_catalog.=) l.server_name
+	   AND d.user_name OPERATOR(pg_catalog.=) l.user_name
+	   AND (d.umuser OPERATOR(pg_catalog.=) 0::pg_catalog.oid)
+		   OPERATOR(pg_catalog.=) (l.umuser OPERATOR(pg_catalog.=) 0::pg_catalog.oid)
+	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_user_mapping m
+					   WHERE m.oid OPERATOR(pg_catalog.=) d.umid
+						 AND m.umuser OPERATOR(pg_catalog.=) d.umuser
+						 AND m.umserver OPERATOR(pg_catalog.=) d.umserver)) det ON true;
 
 --
 -- The objects whose privileges the scripts set, one row each: the
@@ -155,6 +198,20 @@ SELECT o.classid, o.objid, o.objsubid, o.on_clause, a.grantee,
 					  AND b.privilege_type OPERATOR(pg_catalog.=) a.privilege_type
 					  AND (b.is_grantable OR NOT a.is_grantable));
 
+--
+-- Drift between pg_user_mapping and mapping_meta:
+--   missing metadata    a mapping no row describes
+--   ambiguous metadata  a mapping without a row of its own for which more
+--                       than one detached row holds its names: none is
+--                       taken for it, and repair leaves them
+--   orphaned metadata   a row that describes no live mapping (none has its
+--                       OIDs, and none has its names but one that has a
+--                       row of its own, as after a data-only restore with
+--                       triggers disabled)
+-- A mapping described by the one detached row that holds its names (as
+-- after pg_upgrade, which gives mappings new OIDs) is no drift: the row
+-- is its row, in every view, and its next change (or repair) gives the
+-- row the mapping's OIDs.
 --   stale names         a row attached by OIDs whose names are outdated
 --   unexpected privilege  a grant on the extension's objects beyond its
 --                       scripts' (privilege_drift); "detail" is the GRANT
@@ -164,16 +221,19 @@ CREATE VIEW @extschema@.drift AS
 SELECT 'missing metadata'::pg_catalog.text AS problem, a.umid,
 	   a.server_name, a.user_name, NULL::pg_catalog.text AS detail
   FROM @extschema@.attachment a
- WHERE a.meta_umid IS NULL
+ WHERE a.meta_umid IS NULL AND a.candidates OPERATOR(pg_catalog.=) 0
 UNION ALL
-SELECT 'detached metadata', a.umid, a.server_name, a.user_name, NULL
+SELECT 'ambiguous metadata', a.umid, a.server_name, a.user_name, NULL
   FROM @extschema@.attachment a
- WHERE NOT a.attached AND a.meta_umid IS NOT NULL
+ WHERE a.candidates OPERATOR(pg_catalog.>) 1
 UNION ALL
 SELECT 'orphaned metadata', meta.umid, meta.server_name, meta.user_name, NULL
   FROM @extschema@.mapping_meta meta
  WHERE NOT EXISTS (SELECT 1 FROM @extschema@.attachment a
-				   WHERE a.meta_umid OPERATOR(pg_catalog.=) meta.umid)
+				   WHERE a.meta_umid OPERATOR(pg_catalog.=) meta.umid
+					  OR (a.candidates OPERATOR(pg_catalog.>) 1
+						  AND a.server_name OPERATOR(pg_catalog.=) meta.server_name
+						  AND a.user_name OPERATOR(pg_catalog.=) meta.user_name))
 UNION ALL
 SELECT 'stale names', meta.umid, meta.server_name, meta.user_name, NULL
   FROM @extschema@.mapping_meta meta
@@ -191,8 +251,8 @@ SELECT 'unexpected privilege', NULL, NULL, NULL,
  GROUP BY p.on_clause, p.grantee_name, p.grant_option_only;
 
 --
--- Report the drift, and with repair => true fix it: re-attach detached
--- rows first, then delete only rows no live mapping matches by OIDs or by
+-- Report the drift, and with repair => true fix it: give rows attached
+-- by names their mappings' OIDs first, then delete only rows no live mapping matches by OIDs or by
 -- names, refresh stale names, add empty rows for mappings nothing
 -- describes, and revoke every privilege beyond the scripts' grants.
 --
@@ -229,7 +289,8 @@ BEGIN
 		LOCK TABLE @extschema@.mapping_meta IN SHARE ROW EXCLUSIVE MODE;
 	END IF;
 
-	RETURN QUERY SELECT d.problem, d.umid, d.server_name, d.user_name, repair, d.detail
+	RETURN QUERY SELECT d.problem, d.umid, d.server_name, d.user_name,
+						repair AND d.problem OPERATOR(pg_catalog.<>) 'ambiguous metadata', d.detail
 				   FROM @extschema@.drift d
 				  ORDER BY d.problem, d.server_name, d.user_name, d.detail;
 	IF NOT repair THEN
@@ -243,10 +304,14 @@ BEGIN
 	  FROM @extschema@.attachment a
 	 WHERE NOT a.attached AND a.meta_umid OPERATOR(pg_catalog.=) meta.umid;
 
-	-- Only now, rows that describe nothing.
+	-- Only now, rows that describe nothing (not those a mapping's names
+	-- make ambiguous: they are left for a superuser to sort out).
 	DELETE FROM @extschema@.mapping_meta meta
 	 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.attachment a
-					   WHERE a.meta_umid OPERATOR(pg_catalog.=) meta.umid);
+					   WHERE a.meta_umid OPERATOR(pg_catalog.=) meta.umid
+						  OR (a.candidates OPERATOR(pg_catalog.>) 1
+							  AND a.server_name OPERATOR(pg_catalog.=) meta.server_name
+							  AND a.user_name OPERATOR(pg_catalog.=) meta.user_name));
 
 	UPDATE @extschema@.mapping_meta meta
 	   SET server_name = a.server_name, user_name = a.user_name
@@ -258,7 +323,7 @@ BEGIN
 	INSERT INTO @extschema@.mapping_meta (umid, umuser, umserver, server_name, user_name)
 	SELECT a.umid, a.umuser, a.umserver, a.server_name, a.user_name
 	  FROM @extschema@.attachment a
-	 WHERE a.meta_umid IS NULL;
+	 WHERE a.meta_umid IS NULL AND a.candidates OPERATOR(pg_catalog.=) 0;
 
 	-- Grants beyond the scripts', with whatever was granted on from them.
 	FOR extra IN SELECT p.on_clause, p.grantee_name, p.grant_option_only,

@@ -200,15 +200,19 @@ SET search_path = pg_catalog, pg_temp;
 
 --
 -- Which metadata row describes each live mapping: the row its OIDs point
--- at, or failing that a detached row (one whose OIDs are no live
+-- at, or failing that the one detached row (one whose OIDs are no live
 -- mapping's, as after pg_upgrade, which gives mappings new OIDs) recorded
--- under the mapping's server and user names.  Internal: what mappings,
--- drift and verify() read.
+-- under the mapping's server and user names.  Where more than one
+-- detached row holds those names, none is taken ("candidates" counts
+-- them): guessing could give the mapping another's history.  Internal:
+-- what mappings, drift and verify() read.
 --
 CREATE VIEW @extschema@.attachment AS
 SELECT l.umid, l.umuser, l.umserver, l.server_name, l.user_name, l.umoptions,
-	   COALESCE(att.umid, det.umid) AS meta_umid,
-	   (att.umid IS NOT NULL) AS attached
+	   COALESCE(att.umid,
+				CASE WHEN det.candidates OPERATOR(pg_catalog.=) 1 THEN det.umid END) AS meta_umid,
+	   (att.umid IS NOT NULL) AS attached,
+	   COALESCE(det.candidates, 0) AS candidates
   FROM (SELECT m.oid AS umid, m.umuser, m.umserver,
 			   s.srvname::pg_catalog.text AS server_name,
 			   @extschema@.user_name(m.umuser) AS user_name,
@@ -221,7 +225,8 @@ SELECT l.umid, l.umuser, l.umserver, l.server_name, l.user_name, l.umoptions,
    AND att.umuser OPERATOR(pg_catalog.=) l.umuser
    AND att.umserver OPERATOR(pg_catalog.=) l.umserver
   LEFT JOIN LATERAL (
-	SELECT d.umid FROM @extschema@.mapping_meta d
+	SELECT pg_catalog.min(d.umid) AS umid, pg_catalog.count(*) AS candidates
+	  FROM @extschema@.mapping_meta d
 	 WHERE att.umid IS NULL
 	   AND d.server_name OPERATOR(pg_catalog.=) l.server_name
 	   AND d.user_name OPERATOR(pg_catalog.=) l.user_name
@@ -230,9 +235,7 @@ SELECT l.umid, l.umuser, l.umserver, l.server_name, l.user_name, l.umoptions,
 	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_user_mapping m
 					   WHERE m.oid OPERATOR(pg_catalog.=) d.umid
 						 AND m.umuser OPERATOR(pg_catalog.=) d.umuser
-						 AND m.umserver OPERATOR(pg_catalog.=) d.umserver)
-	 ORDER BY d.modified_at DESC NULLS LAST, d.umid
-	 LIMIT 1) det ON true;
+						 AND m.umserver OPERATOR(pg_catalog.=) d.umserver)) det ON true;
 
 --
 -- One row per user mapping.  Options are shown as pg_user_mappings would
@@ -323,16 +326,6 @@ BEGIN ATOMIC
 END;
 
 --
--- Drift between pg_user_mapping and mapping_meta:
---   missing metadata    a mapping no row describes
---   detached metadata   a mapping described only by a row recorded under
---                       its names but other OIDs (pg_upgrade); repair
---                       re-attaches the row
---   orphaned metadata   a row that describes no live mapping (none has its
---                       OIDs, and none has its names but one that has a
---                       row of its own, as after a data-only restore with
---                       triggers disabled)
---
 -- The objects whose privileges the scripts set, one row each: the
 -- extension's members, the columns of its tables and views that carry
 -- privileges of their own, and its schema.  "on_clause" is what a GRANT
@@ -419,6 +412,20 @@ SELECT o.classid, o.objid, o.objsubid, o.on_clause, a.grantee,
 					  AND b.privilege_type OPERATOR(pg_catalog.=) a.privilege_type
 					  AND (b.is_grantable OR NOT a.is_grantable));
 
+--
+-- Drift between pg_user_mapping and mapping_meta:
+--   missing metadata    a mapping no row describes
+--   ambiguous metadata  a mapping without a row of its own for which more
+--                       than one detached row holds its names: none is
+--                       taken for it, and repair leaves them
+--   orphaned metadata   a row that describes no live mapping (none has its
+--                       OIDs, and none has its names but one that has a
+--                       row of its own, as after a data-only restore with
+--                       triggers disabled)
+-- A mapping described by the one detached row that holds its names (as
+-- after pg_upgrade, which gives mappings new OIDs) is no drift: the row
+-- is its row, in every view, and its next change (or repair) gives the
+-- row the mapping's OIDs.
 --   stale names         a row attached by OIDs whose names are outdated
 --   unexpected privilege  a grant on the extension's objects beyond its
 --                       scripts' (privilege_drift); "detail" is the GRANT
@@ -428,16 +435,19 @@ CREATE VIEW @extschema@.drift AS
 SELECT 'missing metadata'::pg_catalog.text AS problem, a.umid,
 	   a.server_name, a.user_name, NULL::pg_catalog.text AS detail
   FROM @extschema@.attachment a
- WHERE a.meta_umid IS NULL
+ WHERE a.meta_umid IS NULL AND a.candidates OPERATOR(pg_catalog.=) 0
 UNION ALL
-SELECT 'detached metadata', a.umid, a.server_name, a.user_name, NULL
+SELECT 'ambiguous metadata', a.umid, a.server_name, a.user_name, NULL
   FROM @extschema@.attachment a
- WHERE NOT a.attached AND a.meta_umid IS NOT NULL
+ WHERE a.candidates OPERATOR(pg_catalog.>) 1
 UNION ALL
 SELECT 'orphaned metadata', meta.umid, meta.server_name, meta.user_name, NULL
   FROM @extschema@.mapping_meta meta
  WHERE NOT EXISTS (SELECT 1 FROM @extschema@.attachment a
-				   WHERE a.meta_umid OPERATOR(pg_catalog.=) meta.umid)
+				   WHERE a.meta_umid OPERATOR(pg_catalog.=) meta.umid
+					  OR (a.candidates OPERATOR(pg_catalog.>) 1
+						  AND a.server_name OPERATOR(pg_catalog.=) meta.server_name
+						  AND a.user_name OPERATOR(pg_catalog.=) meta.user_name))
 UNION ALL
 SELECT 'stale names', meta.umid, meta.server_name, meta.user_name, NULL
   FROM @extschema@.mapping_meta meta
@@ -455,8 +465,8 @@ SELECT 'unexpected privilege', NULL, NULL, NULL,
  GROUP BY p.on_clause, p.grantee_name, p.grant_option_only;
 
 --
--- Report the drift, and with repair => true fix it: re-attach detached
--- rows first, then delete only rows no live mapping matches by OIDs or by
+-- Report the drift, and with repair => true fix it: give rows attached
+-- by names their mappings' OIDs first, then delete only rows no live mapping matches by OIDs or by
 -- names, refresh stale names, add empty rows for mappings nothing
 -- describes, and revoke every privilege beyond the scripts' grants.
 --
@@ -493,7 +503,8 @@ BEGIN
 		LOCK TABLE @extschema@.mapping_meta IN SHARE ROW EXCLUSIVE MODE;
 	END IF;
 
-	RETURN QUERY SELECT d.problem, d.umid, d.server_name, d.user_name, repair, d.detail
+	RETURN QUERY SELECT d.problem, d.umid, d.server_name, d.user_name,
+						repair AND d.problem OPERATOR(pg_catalog.<>) 'ambiguous metadata', d.detail
 				   FROM @extschema@.drift d
 				  ORDER BY d.problem, d.server_name, d.user_name, d.detail;
 	IF NOT repair THEN
@@ -507,10 +518,14 @@ BEGIN
 	  FROM @extschema@.attachment a
 	 WHERE NOT a.attached AND a.meta_umid OPERATOR(pg_catalog.=) meta.umid;
 
-	-- Only now, rows that describe nothing.
+	-- Only now, rows that describe nothing (not those a mapping's names
+	-- make ambiguous: they are left for a superuser to sort out).
 	DELETE FROM @extschema@.mapping_meta meta
 	 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.attachment a
-					   WHERE a.meta_umid OPERATOR(pg_catalog.=) meta.umid);
+					   WHERE a.meta_umid OPERATOR(pg_catalog.=) meta.umid
+						  OR (a.candidates OPERATOR(pg_catalog.>) 1
+							  AND a.server_name OPERATOR(pg_catalog.=) meta.server_name
+							  AND a.user_name OPERATOR(pg_catalog.=) meta.user_name));
 
 	UPDATE @extschema@.mapping_meta meta
 	   SET server_name = a.server_name, user_name = a.user_name
@@ -522,7 +537,7 @@ BEGIN
 	INSERT INTO @extschema@.mapping_meta (umid, umuser, umserver, server_name, user_name)
 	SELECT a.umid, a.umuser, a.umserver, a.server_name, a.user_name
 	  FROM @extschema@.attachment a
-	 WHERE a.meta_umid IS NULL;
+	 WHERE a.meta_umid IS NULL AND a.candidates OPERATOR(pg_catalog.=) 0;
 
 	-- Grants beyond the scripts', with whatever was granted on from them.
 	FOR extra IN SELECT p.on_clause, p.grantee_name, p.grant_option_only,

@@ -35,14 +35,21 @@ SELECT count(*) AS names_core_spells_otherwise
         EXCEPT SELECT server_name, user_name FROM usermap.mappings) x;
 SELECT usermap.user_name(0) AS public_mapping,
        usermap.user_name('"PUBLIC"'::regrole) AS role_mapping;
--- Drift and repair keep them apart: both rows lost, both re-added; the
--- role's history is not given to the public mapping or the other way.
+-- Drift and repair keep them apart: the public mapping re-created
+-- unrecorded is described by the one detached row that holds its names
+-- (the public mapping's, not the role's), which is no drift; repair gives
+-- that row the new mapping's OIDs.  The role's history is not given to
+-- the public mapping or the other way.
 SET usermap.enabled = off;
 DROP USER MAPPING FOR PUBLIC SERVER regress_um_srv;
 CREATE USER MAPPING FOR PUBLIC SERVER regress_um_srv OPTIONS (user 'u-public');
 RESET usermap.enabled;
 SELECT problem, server_name, user_name FROM usermap.verify();
 SELECT problem, server_name, user_name FROM usermap.verify(repair => true);
+SELECT mm.user_name, mm.umid = m.oid AS rekeyed
+  FROM usermap.mapping_meta mm
+  JOIN pg_user_mapping m ON m.umuser = mm.umuser AND m.umserver = mm.umserver
+ ORDER BY 1;
 SELECT user_name, created_at IS NOT NULL AS known, secret_changed_at IS NOT NULL AS rotated
   FROM usermap.mappings ORDER BY 1;
 

@@ -57,6 +57,26 @@ SELECT action, server_name, user_name, old_options, new_options, statement
   FROM usermap.audit_trail WHERE user_name = 'regress_um_alice' ORDER BY id;
 RESET ROLE;
 
+-- Matching by names attaches nothing where it would have to guess: two
+-- detached rows (OIDs of no live mapping, as after pg_upgrade) that both
+-- hold the names of the new alice's mapping.  Neither is taken for it;
+-- verify() reports the mapping as ambiguous and repair leaves both.
+SET session_replication_role = replica;   -- rows as a restore left them
+UPDATE usermap.mapping_meta SET umid = 1, created_by = 'one guess'
+ WHERE user_name = 'regress_um_alice';
+INSERT INTO usermap.mapping_meta (umid, umuser, umserver, server_name, user_name, created_by)
+SELECT 2, umuser, umserver, server_name, user_name, 'another guess'
+  FROM usermap.mapping_meta WHERE umid = 1;
+RESET session_replication_role;
+SELECT user_name, created_by FROM usermap.mappings WHERE user_name = 'regress_um_alice';
+SELECT problem, server_name, user_name, repaired FROM usermap.verify(repair => true);
+SELECT umid < 3 AS detached, created_by FROM usermap.mapping_meta
+ WHERE user_name = 'regress_um_alice' ORDER BY created_by;
+-- The next change starts the mapping's own row; the two are then orphans.
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_hr OPTIONS (SET user 'next');
+SELECT user_name, created_by FROM usermap.mappings WHERE user_name = 'regress_um_alice';
+SELECT problem, server_name, user_name, repaired FROM usermap.verify(repair => true);
+
 -- Clean up
 SET ROLE regress_um_mallory;
 DROP SERVER regress_um_sales CASCADE;

@@ -472,7 +472,9 @@ meta_row_is_attached(HeapTuple tuple, TupleDesc desc)
  * A detached metadata row recorded under the change's server and user
  * names: one whose OIDs describe no live mapping, as every row is after
  * pg_upgrade (which gives mappings and servers new OIDs) until verify()
- * repairs them.  The most recently modified one, copied, or NULL.
+ * repairs them.  The one such row, copied, or NULL: where there are
+ * several, none is taken (the attachment view takes none either), since
+ * a guess could give the mapping another mapping's history.
  *
  * A sequential scan: this runs only for a mapping that has no row of its
  * own, and the table has one row per mapping.
@@ -483,14 +485,12 @@ find_detached_row(Relation rel, Snapshot snapshot, const ChangeRecord *rec)
 	TupleDesc	desc = RelationGetDescr(rel);
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
 	HeapTuple	tuple;
-	HeapTuple	best = NULL;
-	TimestampTz best_at = DT_NOBEGIN;
+	HeapTuple	found = NULL;
+	int			candidates = 0;
 
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		bool		isnull;
-		bool		at_null;
-		Datum		at;
 		Oid			umuser = DatumGetObjectId(heap_getattr(tuple, META_UMUSER, desc, &isnull));
 		char	   *server = TextDatumGetCString(heap_getattr(tuple, META_SERVER_NAME, desc, &isnull));
 		char	   *user = TextDatumGetCString(heap_getattr(tuple, META_USER_NAME, desc, &isnull));
@@ -500,15 +500,12 @@ find_detached_row(Relation rel, Snapshot snapshot, const ChangeRecord *rec)
 			strcmp(user, rec->user_name) != 0 ||
 			meta_row_is_attached(tuple, desc))
 			continue;
-		at = heap_getattr(tuple, META_MODIFIED_AT, desc, &at_null);
-		if (best == NULL || (!at_null && DatumGetTimestampTz(at) > best_at))
-		{
-			best = heap_copytuple(tuple);
-			best_at = at_null ? DT_NOBEGIN : DatumGetTimestampTz(at);
-		}
+		if (++candidates > 1)
+			break;
+		found = heap_copytuple(tuple);
 	}
 	systable_endscan(scan);
-	return best;
+	return candidates == 1 ? found : NULL;
 }
 
 /*
