@@ -133,6 +133,7 @@ extern void usermap_options_validate(Oid validator, Oid catalogId,
  * ---------------------------------------------------------------------
  */
 
+extern void usermap_check_copy_access(Node *parsetree);
 extern void usermap_check_privileges(Oid umuserid, Oid serverid,
 									 const char *servername);
 

@@ -160,6 +160,8 @@ usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					   ParamListInfo params, QueryEnvironment *queryEnv,
 					   DestReceiver *dest, QueryCompletion *qc)
 {
+	if (IsA(pstmt->utilityStmt, CopyStmt))
+		usermap_check_copy_access(pstmt->utilityStmt);
 	if (usermap_enabled)
 	{
 		if (usermap_owns_statement(pstmt->utilityStmt))
