@@ -26,6 +26,10 @@ SET search_path = pg_catalog, pg_temp;
 SELECT @extschema@.require_preload();
 DROP FUNCTION @extschema@.require_preload();
 
+-- The re-attachment trigger fires in logical replication's apply workers
+-- too (see usermap--1.2.sql).
+ALTER TABLE @extschema@.mapping_meta ENABLE ALWAYS TRIGGER mapping_meta_reattach;
+
 -- The audit trail records the context of a change made by a role other
 -- than the one whose command ran (see usermap--1.2.sql).
 ALTER TABLE @extschema@.audit_log ADD COLUMN context pg_catalog.text;

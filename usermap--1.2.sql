@@ -157,6 +157,10 @@ SET search_path = pg_catalog, pg_temp;
 CREATE TRIGGER mapping_meta_reattach
 	BEFORE INSERT ON @extschema@.mapping_meta
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.mapping_meta_reattach();
+-- Always, so that it re-attaches the rows logical replication brings too
+-- (apply workers run with session_replication_role = replica): the
+-- initial sync of a subscription FOR ALL TABLES is a restore.
+ALTER TABLE @extschema@.mapping_meta ENABLE ALWAYS TRIGGER mapping_meta_reattach;
 
 --
 -- Option arrays as jsonb, with secret values masked; with reveal = false

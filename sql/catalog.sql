@@ -247,14 +247,14 @@ INSERT INTO regress_um_left
 SET usermap.enabled = off;
 DROP USER MAPPING FOR regress_um_carol SERVER regress_um_srv;
 RESET usermap.enabled;
-SET session_replication_role = replica;
+ALTER TABLE usermap.mapping_meta DISABLE TRIGGER mapping_meta_reattach;
 INSERT INTO usermap.mapping_meta
   SELECT (m.umid::int8 + g)::oid, m.umuser, m.umserver, m.server_name, m.user_name,
          m.created_at, 'left behind', m.created_as, m.modified_at,
          'left behind', m.modified_as, m.secret_changed_at
     FROM usermap.mapping_meta m, regress_um_left l, generate_series(1, 100) AS g
    WHERE m.umid::int8 = l.left_oid;
-RESET session_replication_role;
+ALTER TABLE usermap.mapping_meta ENABLE ALWAYS TRIGGER mapping_meta_reattach;
 CREATE USER MAPPING FOR regress_um_carol SERVER regress_um_srv OPTIONS (user 'new');
 SELECT * FROM regress_um_left_outcome;
 SELECT created, created_by, modified_by FROM regress_um_meta
@@ -279,14 +279,14 @@ UPDATE usermap.mapping_meta m
    SET umid = (l.left_oid + 1)::oid, created_by = 'left behind'
   FROM regress_um_left l
  WHERE m.umid::int8 = l.left_oid;
-SET session_replication_role = replica;
+ALTER TABLE usermap.mapping_meta DISABLE TRIGGER mapping_meta_reattach;
 INSERT INTO usermap.mapping_meta
   SELECT (m.umid::int8 + g)::oid, (4000000000::int8 + g)::oid, m.umserver,
          m.server_name, 'made up', m.created_at, 'left behind', m.created_as,
          m.modified_at, 'left behind', m.modified_as, m.secret_changed_at
     FROM usermap.mapping_meta m, regress_um_left l, generate_series(1, 99) AS g
    WHERE m.umid::int8 = l.left_oid + 1;
-RESET session_replication_role;
+ALTER TABLE usermap.mapping_meta ENABLE ALWAYS TRIGGER mapping_meta_reattach;
 CREATE USER MAPPING FOR regress_um_carol SERVER regress_um_srv OPTIONS (user 'new');
 SELECT * FROM regress_um_left_outcome;
 DROP USER MAPPING FOR regress_um_carol SERVER regress_um_srv;

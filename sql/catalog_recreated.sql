@@ -61,13 +61,14 @@ RESET ROLE;
 -- detached rows (OIDs of no live mapping, as after pg_upgrade) that both
 -- hold the names of the new alice's mapping.  Neither is taken for it;
 -- verify() reports the mapping as ambiguous and repair leaves both.
-SET session_replication_role = replica;   -- rows as a restore left them
+-- rows as a restore left them, written around the re-attachment trigger
+ALTER TABLE usermap.mapping_meta DISABLE TRIGGER mapping_meta_reattach;
 UPDATE usermap.mapping_meta SET umid = 1, created_by = 'one guess'
  WHERE user_name = 'regress_um_alice';
 INSERT INTO usermap.mapping_meta (umid, umuser, umserver, server_name, user_name, created_by)
 SELECT 2, umuser, umserver, server_name, user_name, 'another guess'
   FROM usermap.mapping_meta WHERE umid = 1;
-RESET session_replication_role;
+ALTER TABLE usermap.mapping_meta ENABLE ALWAYS TRIGGER mapping_meta_reattach;
 SELECT user_name, created_by FROM usermap.mappings WHERE user_name = 'regress_um_alice';
 SELECT problem, server_name, user_name, repaired FROM usermap.verify(repair => true);
 SELECT umid < 3 AS detached, created_by FROM usermap.mapping_meta
