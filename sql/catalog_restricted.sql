@@ -19,7 +19,8 @@ SET ROLE regress_um_mallory;
 CREATE USER MAPPING FOR CURRENT_USER SERVER regress_um_srv OPTIONS (user 'mallory');
 -- An index expression that changes her mapping when a setting says so
 -- (not while she builds the index herself); the change itself is in a
--- volatile function, which an immutable one may call.
+-- volatile function, which an immutable one may call (by its qualified
+-- name: from 17 on, maintenance runs with search_path pg_catalog, pg_temp).
 CREATE FUNCTION regress_um_change() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -29,7 +30,7 @@ CREATE FUNCTION regress_um_sneaky(i int) RETURNS int
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
   IF current_setting('regress_um.fire', true) = 'on' THEN
-    PERFORM regress_um_change();
+    PERFORM public.regress_um_change();
     PERFORM set_config('regress_um.fire', 'off', false);
   END IF;
   RETURN i;
