@@ -5,7 +5,8 @@
 -- usermap keeps (a comment after the options, a long option list) is
 -- stored as its first 4096 bytes with every option value masked, followed
 -- by a marker giving its length and the SHA-256 of that fully masked
--- text.
+-- text; one too long for the redactor to read (over 1 MB) is replaced
+-- whole by the redactor's own marker.
 --
 SET client_min_messages = notice;
 CREATE EXTENSION usermap;
@@ -16,7 +17,9 @@ CREATE FOREIGN DATA WRAPPER regress_um_fdw;
 CREATE SERVER regress_um_srv FOREIGN DATA WRAPPER regress_um_fdw;
 GRANT USAGE ON FOREIGN SERVER regress_um_srv TO regress_um_mallory;
 
--- A 20 MB comment after the options.
+-- A 20 MB comment after the options.  Past 1 MB the redactor does not
+-- read a text at all and hides it whole (USERMAP_HIDDEN_TEXT): the trail
+-- keeps that.
 SET ROLE regress_um_mallory;
 SELECT format($q$CREATE USER MAPPING FOR CURRENT_USER SERVER regress_um_srv
   OPTIONS (user 'mallory', password 'mallory-secret') /* %s */$q$,
@@ -24,10 +27,27 @@ SELECT format($q$CREATE USER MAPPING FOR CURRENT_USER SERVER regress_um_srv
 SELECT octet_length(:'flood') AS sent_bytes;
 :flood;
 RESET ROLE;
+SELECT octet_length(statement) <= 4096 + 200 AS bounded, statement,
+       position('mallory-secret' in statement) AS secret_at
+  FROM usermap.audit_log ORDER BY id DESC LIMIT 1;
+-- The views show the bounded text, to every reader.
+SELECT octet_length(statement) <= 4096 + 200 AS bounded FROM usermap.audit_trail
+ ORDER BY id DESC LIMIT 1;
+
+-- A 200 kB comment, which the redactor reads: kept as its first 4096
+-- bytes, every option value masked, and the marker.
+SET ROLE regress_um_mallory;
+SELECT format($q$ALTER USER MAPPING FOR CURRENT_USER SERVER regress_um_srv
+  OPTIONS (SET user 'mallory2', SET password 'another-secret') /* %s */$q$,
+  repeat('flood ', 35000)) AS flood \gset
+SELECT octet_length(:'flood') AS sent_bytes;
+:flood;
+RESET ROLE;
 SELECT octet_length(statement) <= 4096 + 200 AS bounded,
        left(statement, 160) AS stored_start,
        substring(statement from '\[usermap: .*\]$') AS marker,
-       position('mallory-secret' in statement) AS secret_at
+       position('another-secret' in statement) AS secret_at,
+       position('mallory2' in statement) AS value_at
   FROM usermap.audit_log ORDER BY id DESC LIMIT 1;
 -- The marker's length and hash are those of the whole statement with
 -- every option value masked, as mask_statement(..., false) shows it to a
@@ -38,7 +58,6 @@ SELECT substring(statement from 'sha256 ([0-9a-f]{64})') =
        substring(statement from 'of ([0-9]+) bytes')::int =
          octet_length(usermap.mask_statement(usermap.redact(:'flood'), false)) AS length_of_masked
   FROM usermap.audit_log ORDER BY id DESC LIMIT 1;
--- The views show the bounded text, to every reader.
 SELECT octet_length(statement) <= 4096 + 200 AS bounded FROM usermap.audit_trail
  ORDER BY id DESC LIMIT 1;
 
