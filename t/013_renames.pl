@@ -93,6 +93,51 @@ foreach my $format ('plain', 'custom')
 		'0', "$format: no drift after the restore");
 }
 
+# Renames usermap did not see can leave two rows holding one mapping's
+# names: um_a is renamed away and um_b renamed to um_a unseen, then a
+# change to the mapping on the new um_a gives its row the current names,
+# while the row of the mapping now on um_x still says um_a.  verify()
+# reports the stale name; dumped without the repair, the restore must not
+# guess: neither row is taken for the mapping on um_a, a WARNING says so,
+# and verify() reports the mapping without metadata (the mapping on um_x
+# keeps the row its restored CREATE wrote: no name holds it).
+$node->safe_psql('postgres', 'CREATE DATABASE ambiguous');
+$node->safe_psql(
+	'ambiguous', q{
+	CREATE EXTENSION usermap;
+	CREATE FOREIGN DATA WRAPPER um_fdw;
+	CREATE SERVER um_a FOREIGN DATA WRAPPER um_fdw;
+	CREATE SERVER um_b FOREIGN DATA WRAPPER um_fdw;
+	CREATE USER MAPPING FOR regress_um_alice SERVER um_a OPTIONS (user 'first-on-a');
+	CREATE USER MAPPING FOR regress_um_alice SERVER um_b OPTIONS (user 'first-on-b');
+	SET usermap.enabled = off;
+	ALTER SERVER um_a RENAME TO um_x;
+	ALTER SERVER um_b RENAME TO um_a;
+	RESET usermap.enabled;
+	ALTER USER MAPPING FOR regress_um_alice SERVER um_a OPTIONS (SET user 'now-on-a');
+});
+is($node->safe_psql('ambiguous', q{SELECT string_agg(problem || ' ' || server_name, ',') FROM usermap.verify()}),
+	'stale names um_a', 'the source reports the stale name');
+is($node->safe_psql('ambiguous', q{SELECT count(*) FROM usermap.mapping_meta WHERE server_name = 'um_a'}),
+	'2', 'two rows hold the names of the mapping on um_a');
+$node->command_ok(
+	[ 'pg_dump', '--file', "$tempdir/ambiguous.sql", '--dbname', $node->connstr('ambiguous') ],
+	'pg_dump without the repair');
+$node->safe_psql('postgres', 'CREATE DATABASE ambiguous_restored');
+my ($amb_out, $amb_err);
+IPC::Run::run(
+	[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('ambiguous_restored'),
+	  '-f', "$tempdir/ambiguous.sql" ],
+	'>', \$amb_out, '2>', \$amb_err);
+is($?, 0, 'the restore succeeds');
+like($amb_err, qr/WARNING:  metadata of user mapping for regress_um_alice on server um_a not restored/,
+	'a WARNING says the mapping on um_a got neither row');
+is( $node->safe_psql(
+		'ambiguous_restored', q{
+	SELECT string_agg(problem || ' ' || server_name, ',' ORDER BY server_name) FROM usermap.verify()}),
+	'missing metadata um_a',
+	'verify() reports the mapping on um_a without metadata: nothing was guessed');
+
 # A rename with usermap.enabled off is not seen: verify() reports it.
 $node->safe_psql('source', q{
 	SET usermap.enabled = off;
