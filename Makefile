@@ -66,9 +66,11 @@ REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=postgres_fdw \
 # Isolation specs: each race through usermap, and its *_core companion
 # recording what the server's own code does in the same race.
 ISOLATION = alter_alter create_create alter_drop drop_drop create_drop \
+	recheck_privileges create_skip \
 	alter_drop_server drop_owned different_mappings catalog_cache \
 	alter_alter_core create_create_core alter_drop_core drop_drop_core \
-	create_drop_core alter_drop_server_core drop_owned_core
+	create_drop_core alter_drop_server_core drop_owned_core \
+	recheck_privileges_core create_skip_core
 ISOLATION_OPTS = --load-extension=postgres_fdw $(TEMP_INSTANCE)
 
 TAP_TESTS = 1
@@ -88,9 +90,12 @@ installcheck-isolation: submake
 installcheck-tap:
 	$(prove_installcheck)
 
-# Run the core_* suites through the server's own code.
+# Run the core_* suites through the server's own code.  PGOPTIONS is
+# exported rather than given as a prefix: from 15 on, PGXS's
+# pg_regress_installcheck starts with an "echo ... &&", and a prefix
+# assignment would reach only that echo, not pg_regress.
 installcheck-as-core: submake $(REGRESS_PREP)
-	PGOPTIONS="$$PGOPTIONS -c usermap.enabled=off" \
+	export PGOPTIONS="$$PGOPTIONS -c usermap.enabled=off"; \
 	$(pg_regress_installcheck) --outputdir=output_core $(REGRESS_OPTS) $(REGRESS_CORE)
 
 # The regression suites against a server that is already running (PGHOST,

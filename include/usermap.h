@@ -99,7 +99,8 @@ extern void usermap_execute(PlannedStmt *pstmt, const char *queryString,
  * ddl.c: CREATE / ALTER / DROP USER MAPPING
  *
  * Each function follows the same pipeline: resolve the role and server,
- * check privileges, lock, merge options, validate, write the catalog.
+ * check privileges, lock (and, if the wait let invalidations in, resolve
+ * and check again), merge options, validate, write the catalog.
  * Return values mirror the server's CreateUserMapping, AlterUserMapping
  * and RemoveUserMapping so the caller can feed event triggers the same
  * way ProcessUtilitySlow does.
@@ -158,11 +159,11 @@ extern void usermap_check_privileges(Oid umuserid, Oid serverid,
  */
 #define USERMAP_LOCKTAG_MAPPING_KEY 0x756d
 
-extern bool usermap_lock_server(Oid serverid);
-extern void usermap_lock_mapping_key(Oid serverid, Oid umuserid);
+extern void usermap_lock_for_create(Oid serverid, Oid umuserid);
+extern void usermap_unlock_for_create(Oid serverid, Oid umuserid);
 extern Oid	usermap_lookup_mapping(Oid umuserid, Oid serverid);
-extern Oid	usermap_lock_mapping(Oid umuserid, Oid serverid, Oid umid,
-								 LOCKMODE lockmode);
+extern void usermap_lock_mapping(Oid umid, LOCKMODE lockmode);
+extern void usermap_unlock_mapping(Oid umid, LOCKMODE lockmode);
 
 /*
  * ---------------------------------------------------------------------
@@ -443,9 +444,9 @@ extern char *usermap_redact_every_value(const char *text);
 extern void usermap_hygiene_install_hooks(void);
 
 /* hygiene_log.c: text the server rewrote on its way into a log message */
-extern char *usermap_mask_escaped_text(const char *text);
+extern char *usermap_mask_escaped_text(const char *field);
 extern char *usermap_mask_dumped_constants(const char *dump, const char *query,
-											  bool pretty);
+										   bool pretty);
 extern char *usermap_mask_truncated_identifier(const char *message,
 											   const char *query);
 extern bool usermap_is_main_hook(ProcessUtility_hook_type hook);

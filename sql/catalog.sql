@@ -199,7 +199,7 @@ SELECT problem, server_name, user_name FROM usermap.verify();
 SELECT count(*) FROM usermap.verify(true);
 -- A rename of a server or role usermap sees updates the names of the rows
 -- of its live mappings in the same transaction (renames.c), so that a
--- restore re-attaches them by current names (t/013_renames.pl).
+-- restore re-attaches them by current names (t/016_renames.pl).
 ALTER SERVER regress_um_vsrv RENAME TO regress_um_vsrv_renamed;
 SELECT (SELECT count(*) FROM usermap.verify()) AS drift,
        (SELECT count(*) FROM usermap.mapping_meta

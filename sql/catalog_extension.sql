@@ -9,7 +9,9 @@ CREATE ROLE regress_um_alice;
 CREATE FOREIGN DATA WRAPPER regress_um_fdw;
 CREATE SERVER regress_um_srv FOREIGN DATA WRAPPER regress_um_fdw;
 
--- Without the extension, each change is a LOG line, secrets masked.
+-- Without the extension, each change is a line in the server log, secrets
+-- masked (t/014_unrecorded_log.pl reads it), never sent to the client,
+-- even with client_min_messages = log.
 SET client_min_messages = log;
 CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_srv
   OPTIONS (user 'alice', password 'not-in-the-log');
@@ -51,7 +53,8 @@ DROP SCHEMA regress_um_elsewhere;
 DROP TABLE usermap.audit_log;
 DROP SCHEMA usermap;
 
--- Changes after DROP EXTENSION are logged again.  The mappings stay, and so
+-- Changes after DROP EXTENSION are logged again (in the server log alone:
+-- t/014_unrecorded_log.pl).  The mappings stay, and so
 -- do the usermap_auditor role (roles belong to the cluster) and the empty
 -- schema usermap (as for any extension whose control file names its
 -- schema: the extension depends on it without owning it).

@@ -109,6 +109,34 @@ SELECT srvname, usename = session_user AS is_session_user, umoptions
  WHERE srvname LIKE 'regress_um_%' AND usename <> 'regress_um_alice'
  ORDER BY 1, 2, 3;
 
+-- The server sends the client nothing for these statements, even with
+-- client_min_messages = log: usermap's line about a change it could not
+-- record (no extension in this database) is for the server log alone.
+CREATE ROLE regress_um_logged;
+SET client_min_messages = log;
+CREATE USER MAPPING FOR regress_um_logged SERVER regress_um_srv
+  OPTIONS (user 'logged', password 'not-for-the-client');
+ALTER USER MAPPING FOR regress_um_logged SERVER regress_um_srv
+  OPTIONS (SET password 'nor-this');
+DROP USER MAPPING FOR regress_um_logged SERVER regress_um_srv;
+SET client_min_messages = notice;
+DROP ROLE regress_um_logged;
+
+-- A syntax error at an empty delimited identifier quotes it as "", which
+-- holds nothing secret, wherever it is in the statement; the secret after
+-- it stays out of the message.  The same statements with usermap.redact
+-- off show the server's own messages.
+CREATE USER MAPPING FOR "" SERVER regress_um_srv OPTIONS (password 'secret-1');
+ALTER USER MAPPING FOR regress_um_alice SERVER "" OPTIONS (password 'secret-2');
+CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS ("" 'secret-3');
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'secret-4', "" 'x');
+SET usermap.redact = off;
+CREATE USER MAPPING FOR "" SERVER regress_um_srv OPTIONS (password 'secret-1');
+ALTER USER MAPPING FOR regress_um_alice SERVER "" OPTIONS (password 'secret-2');
+CREATE USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS ("" 'secret-3');
+ALTER USER MAPPING FOR regress_um_alice SERVER regress_um_srv OPTIONS (SET password 'secret-4', "" 'x');
+RESET usermap.redact;
+
 -- Clean up
 DROP USER MAPPING FOR SESSION_USER SERVER regress_um_srv;
 DROP SERVER regress_um_srv, regress_um_srv2, regress_um_vsrv CASCADE;

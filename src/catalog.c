@@ -755,13 +755,17 @@ write_rows(UsermapTables *tables, const ChangeRecord *rec)
  * recorded: the change in the message, the record in the detail.  The
  * statement and error context are hidden from the log entry, since they
  * would show the statement unmasked; the record holds its masked text.
+ *
+ * The line is for the server log alone (LOG_SERVER_ONLY): the server sends
+ * a client nothing for these statements, whatever its client_min_messages,
+ * and neither does usermap.
  */
 static void
 log_unrecorded_change(const ChangeRecord *rec)
 {
 	Datum		changed = name_list_to_array(rec->changed_options);
 
-	ereport(LOG,
+	ereport(LOG_SERVER_ONLY,
 			(errmsg("%s USER MAPPING not recorded: extension \"usermap\" is not installed in database \"%s\"",
 					action_names[rec->action],
 					get_database_name(MyDatabaseId)),

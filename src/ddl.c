@@ -10,9 +10,13 @@
  * server gets it from usermap too, and not a different error first.
  *
  * What differs is locking (locking.c): after the checks the server makes,
- * usermap locks the mapping (or, for CREATE, its key and server), then
- * looks the mapping up again, so concurrent DDL on one mapping is
- * serialized instead of failing with low-level errors.
+ * usermap locks the mapping (or, for CREATE, its key and server), so that
+ * concurrent DDL on one mapping is serialized instead of failing with
+ * low-level errors.  If a wait for one of those locks let in invalidations,
+ * the names are resolved and the privileges checked again, as the server's
+ * RangeVarGetRelidExtended (catalog/namespace.c) does for relations: what
+ * committed while the statement waited (a revoked USAGE, a new owner of
+ * the server, a dropped or re-created mapping) decides its outcome.
  *
  * Each statement runs the same pipeline: resolve the role and the server,
  * check privileges, lock, merge the options, validate them, write the
@@ -37,11 +41,25 @@
 #include "catalog/pg_user_mapping.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
+#include "storage/sinval.h"
 #include "utils/acl.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "usermap.h"
+
+/*
+ * What a statement acts on, as resolved by the last round of its lookup
+ * loop (resolve_and_lock_new, resolve_and_lock_existing).
+ */
+typedef struct MappingTarget
+{
+	Oid			useId;			/* the role; ACL_ID_PUBLIC for PUBLIC */
+	ForeignServer *srv;			/* NULL: no such server (DROP IF EXISTS) */
+	Oid			umId;			/* the mapping; InvalidOid if none */
+	uint64		checked_at;		/* SharedInvalidMessageCounter when the
+								 * privileges were last checked */
+} MappingTarget;
 
 /*
  * Resolve the role a statement names: PUBLIC is ACL_ID_PUBLIC, anything
@@ -75,13 +93,135 @@ report_mapping_missing(Oid umuserid, const char *servername)
 }
 
 /*
- * Once the mapping we waited for is gone, say which object really is: a
- * DROP SERVER ... CASCADE takes the server with it.
+ * Resolve the role and server of a CREATE, check privileges, and lock the
+ * server and the (server, role) key (locking.c).  If invalidations arrived
+ * by the time both locks are held, resolve and check again, and if the
+ * names now lead to other objects, lock those instead: the loop of
+ * RangeVarGetRelidExtended (catalog/namespace.c), so that privileges are
+ * checked after the last wait.  Errors are the server's: an unknown role or
+ * server, then "permission denied".
  */
-static bool
-server_still_exists(Oid serverid)
+static void
+resolve_and_lock_new(CreateUserMappingStmt *stmt, MappingTarget *target)
 {
-	return SearchSysCacheExists1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid));
+	Oid			locked_server = InvalidOid;
+	Oid			locked_user = InvalidOid;
+
+	for (;;)
+	{
+		uint64		inval_count = SharedInvalidMessageCounter;
+
+		target->useId = resolve_mapping_role(stmt->user, false);
+		target->srv = GetForeignServerByName(stmt->servername, false);
+		usermap_check_privileges(target->useId, target->srv->serverid,
+								 stmt->servername);
+		target->checked_at = inval_count;
+
+		/* a server OID is never InvalidOid; a role's is, for PUBLIC */
+		if (OidIsValid(locked_server))
+		{
+			if (locked_server == target->srv->serverid &&
+				locked_user == target->useId)
+				break;
+			usermap_unlock_for_create(locked_server, locked_user);
+		}
+		usermap_lock_for_create(target->srv->serverid, target->useId);
+		locked_server = target->srv->serverid;
+		locked_user = target->useId;
+
+		if (inval_count == SharedInvalidMessageCounter)
+			break;
+	}
+	target->umId = usermap_lookup_mapping(target->useId,
+										  target->srv->serverid);
+}
+
+/*
+ * Look up the role, server and mapping of an ALTER or DROP, in the
+ * server's order.  With missing_ok (DROP ... IF EXISTS), a missing role
+ * leaves useId invalid (and not PUBLIC), a missing server srv NULL, a
+ * missing mapping umId invalid; without it, each is the server's error.
+ */
+static void
+lookup_existing(RoleSpec *role, const char *servername, bool missing_ok,
+				MappingTarget *target)
+{
+	target->useId = resolve_mapping_role(role, missing_ok);
+	target->srv = NULL;
+	target->umId = InvalidOid;
+	if (!OidIsValid(target->useId) && role->roletype != ROLESPEC_PUBLIC)
+		return;
+
+	target->srv = GetForeignServerByName(servername, true);
+	if (target->srv == NULL)
+	{
+		if (!missing_ok)
+			report_server_missing(servername);
+		return;
+	}
+
+	target->umId = usermap_lookup_mapping(target->useId,
+										  target->srv->serverid);
+	if (!OidIsValid(target->umId) && !missing_ok)
+		report_mapping_missing(target->useId, servername);
+}
+
+/*
+ * Resolve the mapping an ALTER or DROP names, check privileges once it is
+ * known to exist (existence is reported first, as in core), and lock it in
+ * "lockmode".  If invalidations arrived by the time the lock is held, do it
+ * all again, as RangeVarGetRelidExtended (catalog/namespace.c) does: the
+ * names may now lead to another mapping (dropped and re-created while we
+ * waited), which is locked instead, or to none, which is then reported as
+ * missing with nothing left locked; and privileges are checked after the
+ * last wait.
+ */
+static void
+resolve_and_lock_existing(RoleSpec *role, const char *servername,
+						  bool missing_ok, LOCKMODE lockmode,
+						  MappingTarget *target)
+{
+	Oid			locked = InvalidOid;
+
+	for (;;)
+	{
+		uint64		inval_count = SharedInvalidMessageCounter;
+
+		lookup_existing(role, servername, missing_ok, target);
+		if (OidIsValid(target->umId))
+			usermap_check_privileges(target->useId, target->srv->serverid,
+									 servername);
+		target->checked_at = inval_count;
+
+		/* the same mapping as last round, or none again */
+		if (target->umId == locked)
+			break;
+		if (OidIsValid(locked))
+			usermap_unlock_mapping(locked, lockmode);
+		locked = target->umId;
+		if (!OidIsValid(locked))
+			break;
+		usermap_lock_mapping(locked, lockmode);
+
+		if (inval_count == SharedInvalidMessageCounter)
+			break;
+	}
+}
+
+/*
+ * The last waits of a statement can come after its lookup loop: writing
+ * the catalog and recording the change take locks of their own.  If
+ * invalidations arrived since privileges were last checked, check them
+ * again, on the objects the statement holds locked, so that no change is
+ * made by a role that lost the right to make it while the statement
+ * waited.
+ */
+static void
+recheck_privileges(const MappingTarget *target, const char *servername)
+{
+	if (SharedInvalidMessageCounter != target->checked_at)
+		usermap_check_privileges(target->useId, target->srv->serverid,
+								 servername);
 }
 
 /*
@@ -94,6 +234,7 @@ ObjectAddress
 usermap_create_mapping(CreateUserMappingStmt *stmt)
 {
 	Relation	rel;
+	MappingTarget target;
 	Oid			useId;
 	Oid			umId;
 	ForeignServer *srv;
@@ -108,20 +249,22 @@ usermap_create_mapping(CreateUserMappingStmt *stmt)
 
 	rel = table_open(UserMappingRelationId, RowExclusiveLock);
 
-	useId = resolve_mapping_role(stmt->user, false);
-	srv = GetForeignServerByName(stmt->servername, false);
-
-	usermap_check_privileges(useId, srv->serverid, stmt->servername);
-
-	if (!usermap_lock_server(srv->serverid))
-		report_server_missing(stmt->servername);
-	usermap_lock_mapping_key(srv->serverid, useId);
+	resolve_and_lock_new(stmt, &target);
+	useId = target.useId;
+	srv = target.srv;
 
 	/* Check that the user mapping is unique within server. */
-	if (OidIsValid(usermap_lookup_mapping(useId, srv->serverid)))
+	if (OidIsValid(target.umId))
 	{
 		if (stmt->if_not_exists)
 		{
+			/*
+			 * Nothing is created, so nothing stays locked: core's skip holds
+			 * no lock, and ours must not block DROP SERVER ... CASCADE (in a
+			 * prepared transaction, across a restart).
+			 */
+			usermap_unlock_for_create(srv->serverid, useId);
+
 			/*
 			 * User mappings are never members of extensions, so there is no
 			 * checkMembershipInCurrentExtension here (as in core).
@@ -190,6 +333,8 @@ usermap_create_mapping(CreateUserMappingStmt *stmt)
 							  srv->serverid, srv->servername, NIL, options,
 							  NIL);
 
+	recheck_privileges(&target, stmt->servername);
+
 	table_close(rel, RowExclusiveLock);
 
 	return myself;
@@ -202,6 +347,7 @@ ObjectAddress
 usermap_alter_mapping(AlterUserMappingStmt *stmt)
 {
 	Relation	rel;
+	MappingTarget target;
 	Oid			useId;
 	Oid			umId;
 	ForeignServer *srv;
@@ -215,28 +361,15 @@ usermap_alter_mapping(AlterUserMappingStmt *stmt)
 
 	rel = table_open(UserMappingRelationId, RowExclusiveLock);
 
-	useId = resolve_mapping_role(stmt->user, false);
-	srv = GetForeignServerByName(stmt->servername, false);
-
-	/* Existence is reported before privileges, as in core. */
-	umId = usermap_lookup_mapping(useId, srv->serverid);
-	if (!OidIsValid(umId))
-		report_mapping_missing(useId, stmt->servername);
-
-	usermap_check_privileges(useId, srv->serverid, stmt->servername);
-
 	/*
-	 * Lock the mapping and look again: a concurrent DROP may have removed it
-	 * (or a DROP and CREATE replaced it) while we waited.
+	 * Existence is reported before privileges, as in core; then the mapping
+	 * is locked, and looked up again if the wait let anything in.
 	 */
-	umId = usermap_lock_mapping(useId, srv->serverid, umId,
-								ShareUpdateExclusiveLock);
-	if (!OidIsValid(umId))
-	{
-		if (!server_still_exists(srv->serverid))
-			report_server_missing(stmt->servername);
-		report_mapping_missing(useId, stmt->servername);
-	}
+	resolve_and_lock_existing(stmt->user, stmt->servername, false,
+							  ShareUpdateExclusiveLock, &target);
+	useId = target.useId;
+	srv = target.srv;
+	umId = target.umId;
 
 	tp = SearchSysCacheCopy1(USERMAPPINGOID, ObjectIdGetDatum(umId));
 	if (!HeapTupleIsValid(tp))
@@ -281,6 +414,8 @@ usermap_alter_mapping(AlterUserMappingStmt *stmt)
 							  srv->serverid, srv->servername,
 							  old_options, new_options, stmt->options);
 
+	recheck_privileges(&target, stmt->servername);
+
 	ObjectAddressSet(address, UserMappingRelationId, umId);
 
 	heap_freetuple(tp);
@@ -298,44 +433,28 @@ usermap_alter_mapping(AlterUserMappingStmt *stmt)
 Oid
 usermap_drop_mapping(DropUserMappingStmt *stmt)
 {
-	RoleSpec   *role = stmt->user;
-	Oid			useId;
-	Oid			umId;
-	ForeignServer *srv;
+	MappingTarget target;
 	ObjectAddress object;
-
-	useId = resolve_mapping_role(role, stmt->missing_ok);
-	if (!OidIsValid(useId) && role->roletype != ROLESPEC_PUBLIC)
-	{
-		/* IF EXISTS, role not found and not public: note it and leave */
-		elog(NOTICE, "role \"%s\" does not exist, skipping",
-			 role->rolename);
-		return InvalidOid;
-	}
-
-	srv = GetForeignServerByName(stmt->servername, true);
-	umId = srv ? usermap_lookup_mapping(useId, srv->serverid) : InvalidOid;
 
 	/*
 	 * Privileges are checked only once both objects are known to exist, as in
-	 * core.  Then lock and look again: the server or the mapping may have
-	 * been dropped while we waited, and that ends the same way as if it had
-	 * never been there.
+	 * core.  Then the mapping is locked and looked up again if the wait let
+	 * anything in: the server or the mapping may have been dropped while we
+	 * waited, and that ends the same way as if it had never been there.
 	 */
-	if (OidIsValid(umId))
-	{
-		usermap_check_privileges(useId, srv->serverid, srv->servername);
+	resolve_and_lock_existing(stmt->user, stmt->servername, stmt->missing_ok,
+							  AccessExclusiveLock, &target);
 
-		umId = usermap_lock_mapping(useId, srv->serverid, umId,
-									AccessExclusiveLock);
-		if (!OidIsValid(umId) && !server_still_exists(srv->serverid))
-			srv = NULL;
+	if (!OidIsValid(target.useId) && stmt->user->roletype != ROLESPEC_PUBLIC)
+	{
+		/* IF EXISTS, role not found and not public: note it and leave */
+		elog(NOTICE, "role \"%s\" does not exist, skipping",
+			 stmt->user->rolename);
+		return InvalidOid;
 	}
 
-	if (!srv)
+	if (!target.srv)
 	{
-		if (!stmt->missing_ok)
-			report_server_missing(stmt->servername);
 		/* IF EXISTS, just note it */
 		ereport(NOTICE,
 				(errmsg("server \"%s\" does not exist, skipping",
@@ -343,14 +462,12 @@ usermap_drop_mapping(DropUserMappingStmt *stmt)
 		return InvalidOid;
 	}
 
-	if (!OidIsValid(umId))
+	if (!OidIsValid(target.umId))
 	{
-		if (!stmt->missing_ok)
-			report_mapping_missing(useId, stmt->servername);
 		/* IF EXISTS specified, just note it */
 		ereport(NOTICE,
 				(errmsg("user mapping for \"%s\" does not exist for server \"%s\", skipping",
-						MappingUserName(useId), stmt->servername)));
+						MappingUserName(target.useId), stmt->servername)));
 		return InvalidOid;
 	}
 
@@ -358,10 +475,13 @@ usermap_drop_mapping(DropUserMappingStmt *stmt)
 	 * We hold AccessExclusiveLock on the mapping already, which is the lock
 	 * performDeletion would take, so it cannot fail to find it.
 	 */
-	ObjectAddressSet(object, UserMappingRelationId, umId);
-	usermap_catalog_note_dropping(umId, useId, srv->serverid);
+	ObjectAddressSet(object, UserMappingRelationId, target.umId);
+	usermap_catalog_note_dropping(target.umId, target.useId,
+								  target.srv->serverid);
 	performDeletion(&object, DROP_CASCADE, 0);
 	usermap_catalog_note_dropping(InvalidOid, InvalidOid, InvalidOid);
 
-	return umId;
+	recheck_privileges(&target, target.srv->servername);
+
+	return target.umId;
 }

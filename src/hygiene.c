@@ -105,24 +105,55 @@ static char *published_activity = NULL;
  * message, pg_stat_activity shows that same text, and the hooks that run
  * at execution need not look at either again.
  *
- * A pointer alone would not do: the server frees a message's texts when
- * the next message arrives, and Execute copies its portal's text into the
- * same place every time, so two messages' texts often share an address.
- * The statement start timestamp, which the server sets as each message
- * arrives, tells the messages apart: a message takes far longer than its
- * microsecond to process.  The note is also forgotten at the end of every
- * transaction and when the masked copy it may point at is freed, and the
- * log hook and the abort callback never use it.
+ * A pointer alone would not do across messages: the server frees a
+ * message's texts when the next message arrives, and Execute copies its
+ * portal's text into the same place every time, republishing it raw, so
+ * two messages' texts often share an address.  So the note is forgotten
+ * when the next message arrives: the server resets MessageContext then,
+ * and a reset callback registered there with the note clears it.  Outside
+ * a client backend's message loop (no MessageContext) nothing is noted.
+ * The note is also forgotten at the end of every transaction and when the
+ * masked copy it may point at is freed, and the log hook and the abort
+ * callback never use it.
  */
 static const char *handled_client_text = NULL;
-static TimestampTz handled_in_message = 0;
 
-/* Note "query", the client's query string now, as handled */
-static inline void
-note_handled_text(const char *query)
+/* ... and found clean by parse analysis: no secret in it at any depth */
+static bool handled_text_clean = false;
+
+/* Is forget_at_next_message() registered for this message? */
+static bool handled_reset_registered = false;
+
+/* MessageContext's reset callback: a new client message has arrived */
+static void
+forget_at_next_message(void *arg)
 {
+	handled_client_text = NULL;
+	handled_reset_registered = false;
+}
+
+/*
+ * Its registration.  A reset unlinks every callback before it calls them,
+ * so one static struct serves every message, registered anew each time.
+ */
+static MemoryContextCallback forget_callback = {forget_at_next_message, NULL, NULL};
+
+/*
+ * Note "query", the client's query string now, as handled; "clean" if it
+ * holds nothing to mask at all.
+ */
+static inline void
+note_handled_text(const char *query, bool clean)
+{
+	if (!handled_reset_registered)
+	{
+		if (MessageContext == NULL)
+			return;
+		MemoryContextRegisterResetCallback(MessageContext, &forget_callback);
+		handled_reset_registered = true;
+	}
 	handled_client_text = query;
-	handled_in_message = GetCurrentStatementStartTimestamp();
+	handled_text_clean = clean;
 }
 
 static inline void
@@ -135,8 +166,7 @@ forget_handled_text(void)
 static inline bool
 is_handled_text(const char *query)
 {
-	return query != NULL && query == handled_client_text &&
-		handled_in_message == GetCurrentStatementStartTimestamp();
+	return query != NULL && query == handled_client_text;
 }
 
 /* Has this backend said that a later library sees unmasked text? */
@@ -325,8 +355,8 @@ quoted_query_text(const char *msg, const char *query, int offset, int *at)
 			k++;
 
 		/*
-		 * A message made of many quoted copies of the query's text would
-		 * make this quadratic: past a budget linear in the message, take
+		 * A message made of many quoted copies of the query's text would make
+		 * this quadratic: past a budget linear in the message, take
 		 * everything from its first quotation mark as quoted.
 		 */
 		if ((budget -= k + 1) < 0)
@@ -347,9 +377,11 @@ quoted_query_text(const char *msg, const char *query, int offset, int *at)
 
 /*
  * Is the quoted text, "len" bytes at "p", one no secret can be part of:
- * punctuation of the statement, or a keyword?  The server then quotes it
- * as it is, though the redactor masked the statement around it, so that
- * an ordinary syntax error ("OPTIONS ()") reads as in core.
+ * punctuation of the statement, a keyword, or an empty delimited
+ * identifier ("", the whole token of the scanner's "zero-length delimited
+ * identifier" error)?  The server then quotes it as it is, though the
+ * redactor masked the statement around it, so that an ordinary syntax
+ * error ("OPTIONS ()", "FOR \"\"") reads as in core.
  */
 static bool
 harmless_quote(const char *p, int len)
@@ -358,6 +390,8 @@ harmless_quote(const char *p, int len)
 	bool		keyword;
 
 	if ((int) strspn(p, "(),;= \t\n") >= len)
+		return true;
+	if (len == 2 && p[0] == '"' && p[1] == '"')
 		return true;
 	for (int i = 0; i < len; i++)
 		if (!IS_HIGHBIT_SET(p[i]) && !isalpha((unsigned char) p[i]) && p[i] != '_')
@@ -587,9 +621,11 @@ mask_node_dump(ErrorData *edata)
 static void
 mask_rewritten_text(ErrorData *edata)
 {
-	const char *client_query = debug_query_string == masked_debug_query ?
-		unmasked_debug_query : debug_query_string;
+	const char *client_query = debug_query_string;
 	char	   *masked;
+
+	if (debug_query_string != NULL && debug_query_string == masked_debug_query)
+		client_query = unmasked_debug_query;
 
 	if (edata->message == NULL)
 		return;
@@ -603,7 +639,7 @@ mask_rewritten_text(ErrorData *edata)
 		pfree(edata->detail);
 		edata->detail = masked;
 	}
-	if (edata->sqlerrcode == ERRCODE_NAME_TOO_LONG && client_query != NULL &&
+	if (edata->sqlerrcode == ERRCODE_NAME_TOO_LONG &&
 		(masked = usermap_mask_truncated_identifier(edata->message,
 													client_query)) != NULL)
 	{
@@ -837,7 +873,7 @@ handle_published_text(void)
 {
 	mask_activity();
 	mask_debug_query_string();
-	note_handled_text(debug_query_string);
+	note_handled_text(debug_query_string, false);
 }
 
 /*
@@ -890,7 +926,7 @@ usermap_post_parse_analyze(ParseState *pstate, Query *query,
 		 * pg_stat_activity shows the client's query string, and this is it:
 		 * nothing there to mask.
 		 */
-		note_handled_text(debug_query_string);
+		note_handled_text(debug_query_string, true);
 		note_activity_checked();
 	}
 	else
@@ -1085,15 +1121,18 @@ pass_down_masked(PlannedStmt *pstmt, const char *queryString,
 	/*
 	 * A library loaded after shared_preload_libraries (by
 	 * session_preload_libraries, local_preload_libraries or LOAD) put its
-	 * hook outside this one and saw the text unmasked.
+	 * hook outside this one and saw the text unmasked.  A line for the
+	 * administrator, in the server log alone, about the configuration: the
+	 * statement, which may hold a secret, is not attached to it.
 	 */
 	if (ProcessUtility_hook != usermap_masking_ProcessUtility &&
 		!warned_not_outermost && statement_may_hold_secret(pstmt->utilityStmt))
 	{
 		warned_not_outermost = true;
-		ereport(LOG,
+		ereport(LOG_SERVER_ONLY,
 				(errmsg("a library loaded after usermap sees user-mapping statements before usermap masks their secrets"),
-				 errhint("Load libraries that hook utility statements from shared_preload_libraries.")));
+				 errhint("Load libraries that hook utility statements from shared_preload_libraries."),
+				 errhidestmt(true)));
 	}
 
 	below_masking_hook(pstmt, queryString, readOnlyTree, context, params,
@@ -1126,29 +1165,55 @@ usermap_masking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 						   queryEnv, dest, qc);
 }
 
-/* ExecutorEnd below the masking hook, with the text and plan it is given */
+/*
+ * ExecutorEnd below the masking hook, handed the statement's own text,
+ * masked, in place of its query string, with a copy of the plan whose
+ * statement location covers it.  The statement alone, not the whole
+ * string masked: each statement of a string of many would otherwise mask
+ * the whole string again, work quadratic in the string.  What the
+ * libraries below read of the text is that statement anyway
+ * (pg_stat_statements cuts it out by the location; auto_explain's Query
+ * Text shows it alone).
+ */
 static pg_noinline void
 end_with_masked_text(QueryDesc *queryDesc)
 {
-	const char *text = queryDesc->sourceText;
+	const char *source = queryDesc->sourceText;
 	PlannedStmt *pstmt = queryDesc->plannedstmt;
-	PlannedStmt *masked_pstmt;
-	const char *masked = mask_statement_text(text, pstmt, &masked_pstmt);
+	PlannedStmt *copy;
+	int			total = strlen(source);
+	int			location = pstmt->stmt_location;
+	int			len = pstmt->stmt_len;
+	char	   *stmt;
+	char	   *masked;
 
-	if (masked == NULL)
+	if (location < 0 || location > total)
 	{
-		below_masking_ExecutorEnd(queryDesc);
-		return;
+		location = 0;
+		len = total;
 	}
-	queryDesc->sourceText = masked;
-	queryDesc->plannedstmt = masked_pstmt;
+	else if (len <= 0 || location + len > total)
+		len = total - location;
+	stmt = pnstrdup(source + location, len);
+	if ((masked = usermap_redact(stmt)) != NULL)
+	{
+		pfree(stmt);
+		stmt = masked;
+	}
+	copy = makeNode(PlannedStmt);
+	memcpy(copy, pstmt, sizeof(PlannedStmt));
+	copy->stmt_location = 0;
+	copy->stmt_len = strlen(stmt);
+
+	queryDesc->sourceText = stmt;
+	queryDesc->plannedstmt = copy;
 	PG_TRY();
 	{
 		below_masking_ExecutorEnd(queryDesc);
 	}
 	PG_FINALLY();
 	{
-		queryDesc->sourceText = text;
+		queryDesc->sourceText = source;
 		queryDesc->plannedstmt = pstmt;
 	}
 	PG_END_TRY();
@@ -1161,15 +1226,17 @@ end_with_masked_text(QueryDesc *queryDesc)
  * an entry there from queryDesc->sourceText when the one parse analysis
  * made is gone (evicted, or reset, between a Parse and its Execute), and
  * auto_explain writes that text as the plan's "Query Text", escaped for
- * JSON or YAML where the log hook could no longer read it as SQL.  The
- * text is masked as for the libraries below the ProcessUtility hook, with
- * a copy of the plan whose statement location points into it.
+ * JSON or YAML where the log hook could no longer read it as SQL.  They
+ * get the statement's own text, masked (end_with_masked_text).
  */
 static void
 usermap_masking_ExecutorEnd(QueryDesc *queryDesc)
 {
-	if (usermap_redact_enabled && queryDesc->sourceText != NULL &&
-		usermap_redact_needed(queryDesc->sourceText))
+	const char *source = queryDesc->sourceText;
+
+	if (usermap_redact_enabled && source != NULL &&
+		!(source == handled_client_text && handled_text_clean) &&
+		usermap_redact_needed(source))
 		end_with_masked_text(queryDesc);
 	else
 		below_masking_ExecutorEnd(queryDesc);

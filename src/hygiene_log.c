@@ -43,27 +43,28 @@
 #define QUOTED_MASK		"'" USERMAP_MASK "'"
 
 /*
- * A copy of "text", of the same length, that reads as the statement read
- * before the server escaped it: every JSON escape (\n, \r, \t, \f, \b,
- * \uXXXX) becomes blanks, \" and \\ a blank and the character, and every
- * '?' a blank.  Byte i of the copy stands for byte i of the text, so a
- * position found in the one is a position in the other.  NULL if the text
+ * A copy of "field", of the same length, that reads as the statement read
+ * before the server escaped it: \n and \r become a blank and the line
+ * break (which ends a "--" comment), every other JSON escape (\t, \f, \b,
+ * \uXXXX) blanks, \" and \\ a blank and the character, and every '?' a
+ * blank.  Byte i of the copy stands for byte i of the field, so a
+ * position found in the one is a position in the other.  NULL if the field
  * has nothing of the kind.
  */
 static char *
-unescaped_variant(const char *text)
+unescaped_variant(const char *field)
 {
-	size_t		len = strlen(text);
+	size_t		len = strlen(field);
 	char	   *v;
 	bool		changed = false;
 
-	if (strpbrk(text, "?\\") == NULL)
+	if (strpbrk(field, "?\\") == NULL)
 		return NULL;
 	v = palloc(len + 1);
 	for (size_t i = 0; i < len; i++)
 	{
-		char		c = text[i];
-		char		e = text[i + 1];
+		char		c = field[i];
+		char		e = field[i + 1];
 
 		v[i] = c;
 		if (c == '?')
@@ -77,13 +78,16 @@ unescaped_variant(const char *text)
 
 			if (e == 'u')
 			{
-				for (n = 2; n < 6 && isxdigit((unsigned char) text[i + n]); n++)
+				for (n = 2; n < 6 && isxdigit((unsigned char) field[i + n]); n++)
 					;
 				if (n < 6)
 					continue;	/* not an escape: leave it */
 			}
 			memset(v + i, ' ', n);
-			if (e == '"' || e == '\\')
+			/* a line break still ends a "--" comment */
+			if (e == 'n' || e == 'r')
+				v[i + 1] = e == 'n' ? '\n' : '\r';
+			else if (e == '"' || e == '\\')
 				v[i + 1] = e;
 			i += n - 1;
 			changed = true;
@@ -99,7 +103,7 @@ unescaped_variant(const char *text)
 }
 
 /*
- * The log message field "text", already masked as SQL and prose
+ * The log message field "field", already masked as SQL and prose
  * (usermap_redact_message), masked further where it quotes a statement
  * the server escaped for JSON or YAML, or whose control characters it made
  * '?' (see above); NULL if there is no such statement with a secret.
@@ -111,9 +115,9 @@ unescaped_variant(const char *text)
  * exactly (a secret written E'a\nb') from being found again.
  */
 char *
-usermap_mask_escaped_text(const char *text)
+usermap_mask_escaped_text(const char *field)
 {
-	char	   *variant = unescaped_variant(text);
+	char	   *variant = unescaped_variant(field);
 	char	   *redacted;
 	size_t		same = 0;
 
@@ -124,18 +128,20 @@ usermap_mask_escaped_text(const char *text)
 		return NULL;
 	while (variant[same] != '\0' && variant[same] == redacted[same])
 		same++;
-	return psprintf("%.*s%s", (int) same, text, QUOTED_MASK);
+	return psprintf("%.*s%s", (int) same, field, QUOTED_MASK);
 }
 
 /*
  * Read the byte list of a dumped Const datum, "[ 60 0 0 0 67 ... ]", at
  * "p" (just past its "["), into "bytes" as a C string, every byte that
- * would end one or could not be part of a statement made a blank.  Return
- * the position just past the closing "]", or NULL if it is not one.
+ * would end one or could not be part of a statement made a blank, and
+ * count its numbers in *n.  Return the position just past the closing
+ * "]", or NULL if it is not one.
  */
 static const char *
-read_dumped_bytes(const char *p, StringInfo bytes)
+read_dumped_bytes(const char *p, StringInfo bytes, int *n)
 {
+	*n = 0;
 	for (;;)
 	{
 		char	   *end;
@@ -149,30 +155,36 @@ read_dumped_bytes(const char *p, StringInfo bytes)
 		if (end == p || b < -128 || b > 255)
 			return NULL;
 		appendStringInfoChar(bytes, (b == 0 || (b > 0 && b < 32)) ? ' ' : (char) b);
+		(*n)++;
 		p = end;
 	}
 }
 
 /*
- * Does the byte list at "open" (its "[") spell a text that holds a
- * user-mapping statement with a secret?  Set *close past its "]".
+ * The byte list of the Const whose ":constvalue" is at "hit": the "[" of
+ * the token right after the datum's length, or NULL (":constvalue <>", a
+ * NULL constant, has none).  Only that token: searching further for a "["
+ * would make a dump of many NULL constants quadratic.
  */
-static bool
-dumped_bytes_hold_secret(const char *open, const char **close)
+static const char *
+constvalue_bytes(const char *hit)
 {
-	StringInfoData bytes;
-	char	   *redacted = NULL;
+	const char *q = hit + strlen(":constvalue");
 
-	initStringInfo(&bytes);
-	*close = read_dumped_bytes(open + 1, &bytes);
-	if (*close != NULL && usermap_redact_needed(bytes.data))
-		redacted = usermap_redact(bytes.data);
-	pfree(bytes.data);
-	if (redacted == NULL)
-		return false;
-	pfree(redacted);
-	return true;
+	while (*q == ' ' || *q == '\n' || *q == '\t')
+		q++;
+	while (isdigit((unsigned char) *q))
+		q++;
+	while (*q == ' ' || *q == '\n' || *q == '\t')
+		q++;
+	return *q == '[' ? q : NULL;
 }
+
+/* At most this many constants of one dump are read as statements. */
+#define DUMP_MAX_REDACTIONS		64
+
+/* A byte list this long may hold a statement ("CREATE USER MAPPING ...") */
+#define DUMP_MIN_STATEMENT_BYTES	16
 
 /*
  * A debug_print_parse, _rewritten or _plan dump of a statement of "query"
@@ -183,11 +195,15 @@ dumped_bytes_hold_secret(const char *open, const char **close)
  * constant's bytes are the value of a literal of the query, and which
  * literal, and whether its value was the secret, the dump does not say.
  * A constant whose own bytes spell a user-mapping statement with a secret
- * is masked too, whatever the query (a statement run by a function).
- * Pretty-printed (debug_pretty_print), the dump breaks lines anywhere,
- * inside a field name or a number, so its bytes cannot be read reliably:
- * then the whole dump is masked if the query holds a secret or any byte
- * list as printed does.
+ * is masked too, whatever the query (a statement run by a function, or a
+ * parameter a custom plan folded into a constant).  At most
+ * DUMP_MAX_REDACTIONS constants are read so; past that, the whole dump is
+ * masked.
+ *
+ * Pretty-printed (debug_pretty_print), the dump breaks its lines every 78
+ * columns, inside numbers too, so its bytes cannot be read back: every
+ * byte list long enough to hold a statement is masked, and the whole dump
+ * when the query holds a secret.
  */
 char *
 usermap_mask_dumped_constants(const char *dump, const char *query,
@@ -198,6 +214,7 @@ usermap_mask_dumped_constants(const char *dump, const char *query,
 	const char *hit;
 	bool		changed = false;
 	bool		query_secret = false;
+	int			redactions = 0;
 	char	   *masked_query;
 
 	if (query != NULL && usermap_redact_needed(query) &&
@@ -206,49 +223,64 @@ usermap_mask_dumped_constants(const char *dump, const char *query,
 		query_secret = true;
 		pfree(masked_query);
 	}
+	if (pretty && query_secret && strstr(dump, "constvalue") != NULL)
+		return pstrdup(USERMAP_MASK);
 
 	initStringInfo(&buf);
 	while ((hit = strstr(p, pretty ? "[" : ":constvalue")) != NULL)
 	{
-		const char *open = pretty ? hit : strchr(hit, '[');
+		const char *open = pretty ? hit : constvalue_bytes(hit);
 		const char *close;
+		StringInfoData bytes;
+		int			n;
+		bool		mask;
 
-		/* ":constvalue <>" (NULL) has no bytes; the next field has a ":" */
-		if (open == NULL ||
-			(!pretty && memchr(hit + 1, ':', open - hit - 1) != NULL))
+		if (open == NULL)
 		{
 			appendBinaryStringInfo(&buf, p, hit + 1 - p);
 			p = hit + 1;
 			continue;
 		}
-		if (!dumped_bytes_hold_secret(open, &close) &&
-			(!query_secret || close == NULL || pretty))
+		initStringInfo(&bytes);
+		close = read_dumped_bytes(open + 1, &bytes, &n);
+		if (close == NULL)
+			mask = false;
+		else if (pretty)
+			mask = (n >= DUMP_MIN_STATEMENT_BYTES);
+		else if (query_secret)
+			mask = true;
+		else if (!usermap_redact_needed(bytes.data))
+			mask = false;
+		else if (++redactions > DUMP_MAX_REDACTIONS)
+		{
+			pfree(bytes.data);
+			pfree(buf.data);
+			return pstrdup(USERMAP_MASK);
+		}
+		else
+		{
+			char	   *redacted = usermap_redact(bytes.data);
+
+			mask = (redacted != NULL);
+			if (redacted)
+				pfree(redacted);
+		}
+		pfree(bytes.data);
+		if (!mask)
 		{
 			appendBinaryStringInfo(&buf, p, open + 1 - p);
 			p = open + 1;
 			continue;
-		}
-		if (pretty)
-		{
-			pfree(buf.data);
-			return pstrdup(USERMAP_MASK);
 		}
 		appendBinaryStringInfo(&buf, p, open - p);
 		appendStringInfoString(&buf, "[ " USERMAP_MASK " ]");
 		p = close;
 		changed = true;
 	}
-	if (pretty && query_secret && strstr(dump, "constvalue") != NULL)
-		changed = true;
 	if (!changed)
 	{
 		pfree(buf.data);
 		return NULL;
-	}
-	if (pretty)
-	{
-		pfree(buf.data);
-		return pstrdup(USERMAP_MASK);
 	}
 	appendStringInfoString(&buf, p);
 	return buf.data;
@@ -256,47 +288,44 @@ usermap_mask_dumped_constants(const char *dump, const char *query,
 
 /*
  * The lexer's NOTICE "identifier \"X\" will be truncated to \"Y\"" about
- * "query", the statement being lexed: if the query holds a secret and X
- * is not in its masked text, X may be that secret (written in double
- * quotes, or bare, where a string belongs: a statement that then fails),
- * and every quoted part of the message that X begins with is masked.
- * Return the masked message, or NULL if nothing changed.
+ * the statement being lexed.  X may be a secret written in double quotes,
+ * or bare, where a string belongs (in a statement that then fails), in
+ * the client's text "query" or in a statement a function runs, which the
+ * log hook cannot see.  So X is kept only where it is plainly not one: it
+ * appears as it is both in the client's text and in its masked copy.
+ * Otherwise everything between the message's first and last double quote,
+ * X, Y and whatever quotes X holds, is masked.  Return the masked message,
+ * or NULL if nothing changed.
  */
 char *
 usermap_mask_truncated_identifier(const char *message, const char *query)
 {
 	const char *open = strchr(message, '"');
-	const char *close = open ? strchr(open + 1, '"') : NULL;
-	char	   *masked_query;
+	const char *close = strrchr(message, '"');
+	const char *marker;
 	char	   *ident;
-	StringInfoData buf;
-	const char *p;
-	bool		secret;
+	char	   *masked_query = NULL;
+	bool		keep = false;
 
-	if (close == NULL || query == NULL || !usermap_redact_needed(query) ||
-		(masked_query = usermap_redact(query)) == NULL)
-		return NULL;
-	ident = pnstrdup(open + 1, close - open - 1);
-	secret = strstr(masked_query, ident) == NULL;
-	pfree(masked_query);
-	if (!secret)
+	if (open == NULL || close <= open)
 		return NULL;
 
-	/* mask "X" and every "Y" that X starts with */
-	initStringInfo(&buf);
-	p = message;
-	while ((open = strchr(p, '"')) != NULL &&
-		   (close = strchr(open + 1, '"')) != NULL)
+	/* X ends where the message's own words resume (English, or all) */
+	marker = strstr(open + 1, "\" will be truncated to \"");
+	ident = pnstrdup(open + 1, (marker ? marker : close) - open - 1);
+	if (query != NULL && strstr(query, ident) != NULL)
 	{
-		appendBinaryStringInfo(&buf, p, open + 1 - p);
-		if (close > open + 1 &&
-			strncmp(ident, open + 1, close - open - 1) == 0)
-			appendStringInfoString(&buf, USERMAP_MASK);
-		else
-			appendBinaryStringInfo(&buf, open + 1, close - open - 1);
-		appendStringInfoChar(&buf, '"');
-		p = close + 1;
+		if (!usermap_redact_needed(query))
+			keep = true;
+		else if ((masked_query = usermap_redact(query)) == NULL ||
+				 strstr(masked_query, ident) != NULL)
+			keep = true;
 	}
-	appendStringInfoString(&buf, p);
-	return buf.data;
+	pfree(ident);
+	if (masked_query)
+		pfree(masked_query);
+	if (keep)
+		return NULL;
+	return psprintf("%.*s%s%s", (int) (open + 1 - message), message,
+					USERMAP_MASK, close);
 }

@@ -20,7 +20,11 @@
  *	 recording the new mapping's dependency; taking it first makes that a
  *	 local lock-table hit.  CREATE then locks the (server, role) key in
  *	 ExclusiveLock: a mapping has no OID before it exists, so two CREATEs
- *	 of one mapping can only queue on its key.
+ *	 of one mapping can only queue on its key.  A CREATE that then finds
+ *	 the mapping already there (IF NOT EXISTS) releases both locks before
+ *	 it returns: a statement that does nothing must hold nothing that
+ *	 blocks others (DROP SERVER ... CASCADE), in a prepared transaction
+ *	 and across a restart least of all.
  *
  * - ALTER locks the mapping's OID in ShareUpdateExclusiveLock.  That
  *	 conflicts with itself (two ALTERs queue, and the second sees the
@@ -34,15 +38,20 @@
  *	 mapping as existing, as the server's own code does, which saves a lock
  *	 on every DROP.
  *
- * After locking a mapping by OID, the key is looked up again: if another
- * transaction dropped and re-created the mapping while we waited, the key
- * now names another OID, which is locked in turn (the retry loop
- * RangeVarGetRelid uses for relations).
+ * Names are resolved and privileges checked before the first lock is
+ * taken, so that a role that may not touch a mapping cannot make others
+ * wait for it.  A wait can let in anything that committed meanwhile: a
+ * revoked USAGE, a server given to another owner, a mapping dropped or
+ * dropped and re-created.  So ddl.c does what the server's
+ * RangeVarGetRelidExtended does for relations: it notes
+ * SharedInvalidMessageCounter before resolving, and if invalidations
+ * arrived by the time it holds its locks, it resolves the names and checks
+ * privileges again, locking the new objects (and releasing the old ones)
+ * if the names now lead elsewhere, until a round passes without
+ * invalidations.  Every privilege is thus checked after the last wait.
  *
- * Privilege checks happen before any lock is taken, so a role that may not
- * touch a mapping cannot make others wait for it.  Sessions that turn
- * usermap.enabled off take none of these locks and get the server's own
- * behaviour.
+ * Sessions that turn usermap.enabled off take none of these locks and get
+ * the server's own behaviour.
  *
  * Portions Copyright (c) 2026, usermap developers
  *
@@ -64,39 +73,42 @@
 #include "usermap_compat.h"
 
 /*
- * Lock a foreign server against being dropped.  Returns false if it was
- * dropped while we waited for the lock.
- *
- * LockDatabaseObject processes pending invalidations once the lock is
- * granted, so the syscache probe sees the committed state.
+ * The lock tag of the (server, role) key lock.
  */
-bool
-usermap_lock_server(Oid serverid)
+static void
+set_mapping_key_tag(LOCKTAG *tag, Oid serverid, Oid umuserid)
 {
-	LockDatabaseObject(ForeignServerRelationId, serverid, 0, AccessShareLock);
-
-	return SearchSysCacheExists1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid));
+	tag->locktag_field1 = MyDatabaseId;
+	tag->locktag_field2 = serverid;
+	tag->locktag_field3 = umuserid;
+	tag->locktag_field4 = USERMAP_LOCKTAG_MAPPING_KEY;
+	tag->locktag_type = LOCKTAG_USERLOCK;
+	/* released at transaction end, like the other DDL locks */
+	tag->locktag_lockmethodid = DEFAULT_LOCKMETHOD;
 }
 
 /*
- * Serialize DDL on the mapping of role "umuserid" for server "serverid".
- * The lock is held until the end of the transaction.
+ * Lock what CREATE of the mapping of "umuserid" for "serverid" needs: the
+ * server in AccessShareLock, against DROP SERVER, then the (server, role)
+ * key in ExclusiveLock, against another CREATE of the same mapping.  Held
+ * until the end of the transaction, unless usermap_unlock_for_create lets
+ * go of them because the statement ends up doing nothing.
+ *
+ * Each wait processes the invalidations of whatever committed meanwhile
+ * (LockDatabaseObject does it itself; the key lock does it as it does), so
+ * that the caller, comparing SharedInvalidMessageCounter, knows whether to
+ * resolve its names and check privileges again.
  */
 void
-usermap_lock_mapping_key(Oid serverid, Oid umuserid)
+usermap_lock_for_create(Oid serverid, Oid umuserid)
 {
 	LOCKTAG		tag;
 	LOCALLOCK  *locallock;
 	LockAcquireResult res;
 
-	tag.locktag_field1 = MyDatabaseId;
-	tag.locktag_field2 = serverid;
-	tag.locktag_field3 = umuserid;
-	tag.locktag_field4 = USERMAP_LOCKTAG_MAPPING_KEY;
-	tag.locktag_type = LOCKTAG_USERLOCK;
-	/* released at transaction end, like the other DDL locks */
-	tag.locktag_lockmethodid = DEFAULT_LOCKMETHOD;
+	LockDatabaseObject(ForeignServerRelationId, serverid, 0, AccessShareLock);
 
+	set_mapping_key_tag(&tag, serverid, umuserid);
 	res = usermap_lock_acquire(&tag, ExclusiveLock, &locallock);
 
 	/*
@@ -112,6 +124,22 @@ usermap_lock_mapping_key(Oid serverid, Oid umuserid)
 }
 
 /*
+ * Let go of the locks one usermap_lock_for_create call took.  A lock the
+ * transaction held already, from an earlier statement, stays held: the
+ * lock manager counts acquisitions, and this releases one of each.
+ */
+void
+usermap_unlock_for_create(Oid serverid, Oid umuserid)
+{
+	LOCKTAG		tag;
+
+	set_mapping_key_tag(&tag, serverid, umuserid);
+	LockRelease(&tag, ExclusiveLock, false);
+	UnlockDatabaseObject(ForeignServerRelationId, serverid, 0,
+						 AccessShareLock);
+}
+
+/*
  * OID of the mapping of "umuserid" for "serverid", or InvalidOid.
  */
 Oid
@@ -123,31 +151,23 @@ usermap_lookup_mapping(Oid umuserid, Oid serverid)
 }
 
 /*
- * Lock the mapping of "umuserid" for "serverid", which was "umid" when the
- * caller looked, in the given mode.  Returns the OID of the mapping now
- * locked, or InvalidOid if, once we held the lock, no mapping was left.
- *
- * LockDatabaseObject processes pending invalidations once the lock is
- * granted, so the lookup after it sees what committed while we waited.
+ * Lock the mapping "umid" in "lockmode" (ShareUpdateExclusiveLock for
+ * ALTER, AccessExclusiveLock for DROP), until the end of the transaction.
+ * LockDatabaseObject processes the invalidations of whatever committed
+ * while we waited, so the caller's next lookup sees it.
  */
-Oid
-usermap_lock_mapping(Oid umuserid, Oid serverid, Oid umid,
-					 LOCKMODE lockmode)
+void
+usermap_lock_mapping(Oid umid, LOCKMODE lockmode)
 {
-	while (OidIsValid(umid))
-	{
-		Oid			current;
+	LockDatabaseObject(UserMappingRelationId, umid, 0, lockmode);
+}
 
-		LockDatabaseObject(UserMappingRelationId, umid, 0, lockmode);
-
-		current = usermap_lookup_mapping(umuserid, serverid);
-		if (current == umid)
-			break;
-
-		/* Dropped, and perhaps re-created, while we waited: follow it. */
-		UnlockDatabaseObject(UserMappingRelationId, umid, 0, lockmode);
-		umid = current;
-	}
-
-	return umid;
+/*
+ * Let go of the lock one usermap_lock_mapping call took: the mapping it
+ * locked is no longer the one the statement acts on.
+ */
+void
+usermap_unlock_mapping(Oid umid, LOCKMODE lockmode)
+{
+	UnlockDatabaseObject(UserMappingRelationId, umid, 0, lockmode);
 }

@@ -141,19 +141,59 @@ usermap_options_jsonb(List *options, bool reveal)
 	return JsonbValueToJsonb(&object);
 }
 
-/* The option named "name" in "options", or NULL */
-static DefElem *
-find_option(List *options, const char *name)
+/*
+ * An option of the old list, for usermap_changed_options: its name and
+ * value, and its place in the list.
+ */
+typedef struct OldOption
 {
-	ListCell   *cell = usermap_options_find(options, name);
+	const char *name;
+	const char *value;
+	int			pos;
+} OldOption;
 
-	return cell ? lfirst_node(DefElem, cell) : NULL;
+/* by name, then by place in the list */
+static int
+old_option_cmp(const void *a, const void *b)
+{
+	const OldOption *oa = (const OldOption *) a;
+	const OldOption *ob = (const OldOption *) b;
+	int			res = strcmp(oa->name, ob->name);
+
+	if (res != 0)
+		return res;
+	return (oa->pos > ob->pos) - (oa->pos < ob->pos);
+}
+
+/*
+ * The first of the "n" sorted options named "name", or NULL.
+ */
+static OldOption *
+find_old_option(OldOption *sorted, int n, const char *name)
+{
+	int			lo = 0;
+	int			hi = n;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (strcmp(sorted[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && strcmp(sorted[lo].name, name) == 0)
+		return &sorted[lo];
+	return NULL;
 }
 
 /*
  * Names of the options a change added, dropped, gave another value or
  * named in a SET ("stmt_options", the DefElems of an ALTER; NIL for CREATE
  * and DROP), in the order of the new list followed by the dropped ones.
+ * An option name is compared with the first option of that name in the
+ * old list, as the server's transformGenericOptions finds it.
  *
  * A SET counts whether or not the value was the one the option had: core's
  * ALTER answers the same either way, and a role that may change an option
@@ -161,30 +201,84 @@ find_option(List *options, const char *name)
  * role's mapping) must not learn from the trail, or from
  * secret_changed_at, whether a value it tried was the old one.  The rows
  * are written once for every reader, so the rule holds for all of them.
+ *
+ * The old list is sorted once and searched by bisection, so that a change
+ * to a list of n options costs O(n log n) here, not O(n^2): the server's
+ * own ALTER already grows with the square of the option count, and
+ * recording the change must not add to that growth.
  */
 List *
 usermap_changed_options(List *old_options, List *new_options,
 						List *stmt_options)
 {
 	List	   *changed = NIL;
+	int			nold = list_length(old_options);
+	OldOption  *sorted;
+	bool	   *kept;
+	bool	   *set;
 	ListCell   *cell;
+	int			i = 0;
 
-	foreach(cell, new_options)
+	/* CREATE, and a drop: every name changed, nothing to compare */
+	if (nold == 0 || new_options == NIL)
 	{
-		DefElem    *def = lfirst_node(DefElem, cell);
-		DefElem    *old = find_option(old_options, def->defname);
-
-		if (old == NULL || strcmp(defGetString(old), defGetString(def)) != 0 ||
-			find_option(stmt_options, def->defname) != NULL)
-			changed = lappend(changed, def->defname);
+		foreach(cell, nold == 0 ? new_options : old_options)
+			changed = lappend(changed, lfirst_node(DefElem, cell)->defname);
+		return changed;
 	}
+
+	sorted = palloc(nold * sizeof(OldOption));
+	kept = palloc0(nold * sizeof(bool));
 	foreach(cell, old_options)
 	{
 		DefElem    *def = lfirst_node(DefElem, cell);
 
-		if (find_option(new_options, def->defname) == NULL)
-			changed = lappend(changed, def->defname);
+		sorted[i].name = def->defname;
+		sorted[i].value = defGetString(def);
+		sorted[i].pos = i;
+		i++;
 	}
+	qsort(sorted, nold, sizeof(OldOption), old_option_cmp);
+
+	/* the old options the statement SETs, by their place in the old list */
+	set = palloc0(nold * sizeof(bool));
+	foreach(cell, stmt_options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+		OldOption  *old;
+
+		if (def->defaction != DEFELEM_SET)
+			continue;
+		old = find_old_option(sorted, nold, def->defname);
+		if (old != NULL)
+			set[old->pos] = true;
+	}
+
+	foreach(cell, new_options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+		OldOption  *old = find_old_option(sorted, nold, def->defname);
+
+		if (old == NULL || set[old->pos] ||
+			strcmp(old->value, defGetString(def)) != 0)
+			changed = lappend(changed, def->defname);
+		/* every old option of this name is kept, once */
+		if (old != NULL && !kept[old->pos])
+			for (; old < sorted + nold &&
+				 strcmp(old->name, def->defname) == 0; old++)
+				kept[old->pos] = true;
+	}
+
+	i = 0;
+	foreach(cell, old_options)
+	{
+		if (!kept[i++])
+			changed = lappend(changed, lfirst_node(DefElem, cell)->defname);
+	}
+
+	pfree(sorted);
+	pfree(kept);
+	pfree(set);
 	return changed;
 }
 

@@ -21,7 +21,12 @@
 # query string, or earlier in the same one), track_activities = off,
 # debug_print_parse, other logging settings, transactions, statements
 # long enough to reach pg_stat_activity's cut and the redactor's cache
-# limit, and "combo", which composes the others at random.
+# limit, a SELECT quoting a statement split over lines (with
+# debug_print_parse, whose dump writes the constant as decimal bytes,
+# decoded before the search), a secret in double quotes long enough for
+# the lexer's truncation NOTICE, and "combo", which composes the others at
+# random.  On the code before issue 17's fixes the two newest families
+# leaked: 7 of 26 and 12 of 12 cases.
 #
 # Every case runs against one server configured as t/006's is, and every
 # place README.md ("Secret hygiene") promises to mask is searched for its
@@ -634,6 +639,8 @@ my @families = (
 	[ txn             => 30 ],
 	[ long            => 25 ],
 	[ combo           => 110 ],
+	[ quoted_select   => 30 ],
+	[ truncated_ident => 15 ],
 	[ adm_fn_arg      => 8 ],
 	[ adm_do_var      => 8 ]);
 my %admitted_family = (adm_fn_arg => 1, adm_do_var => 1);
@@ -1224,6 +1231,30 @@ sub gen_case
 		@$cells = (@setup, @pre);
 		$main   = $s;
 	}
+	elsif ($fam eq 'quoted_select')
+	{
+		# a plannable statement quoting a user-mapping statement in a
+		# constant, split over lines anywhere between its words; with
+		# debug_print_parse, whose dump writes the constant as bytes
+		my $s = mapping_stmt($g, semi => 0);
+		$s =~ s/ /chance(0.3) ? "\n" : ' '/ge;
+		if (chance(0.4))
+		{
+			push @$cells, 'SET debug_print_parse = on',
+			  pick('SET debug_pretty_print = off', 'SET debug_pretty_print = on');
+		}
+		$main = 'SELECT ' . lit($g, $s);
+	}
+	elsif ($fam eq 'truncated_ident')
+	{
+		# a secret where a string belongs, in double quotes and longer than
+		# a name: the lexer's NOTICE that it will be truncated quotes it
+		push @$cells, 'SET log_min_messages = notice';
+		$main =
+		    "CREATE USER MAPPING FOR regress_bob SERVER s OPTIONS (password \""
+		  . secret($g)
+		  . ('x' x 64) . '")';
+	}
 	elsif ($fam eq 'adm_fn_arg')
 	{
 		push @$cells, setup_cell('regress_bob', 's', 'password');
@@ -1448,6 +1479,16 @@ for my $point (@points)
 	if (my $re = $fragment_re{$point})
 	{
 		s/$re/$frag .= "$1\n"; 'at or near "<fragment>"'/ge for @texts;
+	}
+	# a node dump writes a string constant as its bytes in decimal
+	for my $t (@texts)
+	{
+		my $bytes = '';
+		while ($t =~ /\[((?:\s*-?\d+)+)\s*\]/g)
+		{
+			$bytes .= join('', map { chr($_ & 255) } split ' ', $1) . "\n";
+		}
+		$t .= "\n$bytes";
 	}
 	for my $where ([ $point, @texts ], [ "$point fragment", $frag ])
 	{

@@ -10,7 +10,9 @@
 #   user-mapping statement got a query id computed from the raw text (15)
 #   or tree (16 on): a pg_read_all_stats role hashed the masked text with
 #   guesses put back and recovered the secret.  Now statements that differ
-#   only in their secret share one id.
+#   only in their secret share one id.  (From 16 on, core's jumble of CALL
+#   records where its constants are, not their values, and
+#   pg_stat_statements shows them as parameters: one id either way.)
 # - pg_stat_statements after a reset between Parse and Execute re-created
 #   its entry at ExecutorEnd from the raw text.
 # - auto_explain in JSON and YAML escapes newlines, so a multi-line
@@ -64,6 +66,18 @@ $node->safe_psql(
 	GRANT ALL ON notes, locked TO mallory;
 	ALTER TABLE notes OWNER TO mallory;
 	CREATE PROCEDURE p(t text) LANGUAGE sql AS $$ SELECT 1 $$;
+	-- texts only the superuser writes: none of them is in a client's text
+	CREATE TABLE stash (t text);
+	GRANT SELECT ON stash TO mallory;
+	CREATE TABLE pwstore (pw text);
+	CREATE FUNCTION rotate_mapping() RETURNS void LANGUAGE plpgsql
+	SECURITY DEFINER AS $f$
+	DECLARE p text;
+	BEGIN
+		SELECT pw INTO p FROM pwstore;
+		EXECUTE format('ALTER USER MAPPING FOR mallory SERVER s OPTIONS (SET password %s)', p);
+	END $f$;
+	GRANT EXECUTE ON FUNCTION rotate_mapping() TO mallory;
 	GRANT CREATE ON SCHEMA public TO mallory;
 });
 
@@ -91,6 +105,15 @@ sub kept_text
 	$text .= slurp_file($file) if -e $file;
 	$text .= slurp_file($_) for glob($node->data_dir . '/log/*');
 	return $text;
+}
+
+# The superuser stores a text: nothing of it logged, as a secret kept in a
+# table is in practice.
+sub stash
+{
+	my ($sql) = @_;
+	$node->safe_psql('postgres',
+		"SET log_statement = none; SET auto_explain.log_min_duration = -1; SET pg_stat_statements.track = none; $sql");
 }
 
 # What pg_stat_statements held before each reset, for the search at the end
@@ -129,7 +152,7 @@ for my $redact ('on', 'off')
 		}
 		my $ids = $node->safe_psql('postgres',
 			qq{SELECT count(DISTINCT queryid) FROM pg_stat_statements
-			    WHERE query ~ 'USER MAPPING' AND query !~ '^SET'});
+			    WHERE query ~ '^(COMMENT|CALL|CREATE OR REPLACE FUNCTION)'});
 		if ($redact eq 'on')
 		{
 			is($ids, 1, "$kind: two secrets, one query id");
@@ -211,6 +234,57 @@ for my $redact ('on', 'off')
 {
 	my $s = secret('truncated', $redact) . ('_' x 70);
 	run_case(qq{CREATE USER MAPPING FOR u SERVER s OPTIONS (password "$s");},
+		$redact);
+}
+
+######################################################################
+# Found by this issue's own review: texts that never were in the
+# client's text, where only their own shape can tell what they hold.
+
+for my $redact ('on', 'off')
+{
+	# A parameter a one-shot plan folds into a constant, dumped pretty by
+	# debug_print_plan: lines broken every 78 columns, inside numbers.
+	my $s = secret('plan_pretty', $redact);
+	stash(
+		"TRUNCATE stash; INSERT INTO stash VALUES ('CREATE USER MAPPING FOR bob SERVER s OPTIONS (user ''bob'', password ''$s'')')");
+	run_case(
+		q{DO $$DECLARE v text; s text; BEGIN
+		  FOR i IN 0..20 LOOP
+		    SELECT repeat(' ', i) || t INTO v FROM stash;
+		    EXECUTE 'SELECT $1::text' INTO s USING v;
+		  END LOOP; END$$;}, $redact,
+		options => '-c debug_print_plan=on -c debug_pretty_print=on');
+
+	# The same, plain (one line per dump)
+	$s = secret('plan_plain', $redact);
+	stash(
+		"TRUNCATE stash; INSERT INTO stash VALUES ('CREATE USER MAPPING FOR bob SERVER s OPTIONS (user ''bob'', password ''$s'')')");
+	run_case(
+		q{DO $$DECLARE v text; s text; BEGIN
+		  SELECT t INTO v FROM stash;
+		  EXECUTE 'SELECT $1::text' INTO s USING v;
+		END$$;}, $redact,
+		options => '-c debug_print_plan=on -c debug_pretty_print=off');
+
+	# A truncation NOTICE about an identifier that holds quotes
+	$s = secret('trunc_quotes', $redact);
+	run_case(
+		qq{CREATE USER MAPPING FOR u SERVER s OPTIONS (password "pa""$s} . ('x' x 64) . '");',
+		$redact);
+
+	# ... and about a statement a SECURITY DEFINER function runs, its
+	# secret read from a table the caller may not read
+	$s = secret('trunc_dynamic', $redact);
+	stash(
+		"TRUNCATE pwstore; INSERT INTO pwstore VALUES ('$s" . ('x' x 64) . "')");
+	run_case('SELECT rotate_mapping();', $redact);
+
+	# JSON-escaped text whose "\n" ends a "--" comment
+	$s = secret('json_comment', $redact);
+	stash(
+		qq{TRUNCATE stash; INSERT INTO stash VALUES ('"Query Text": "CREATE USER MAPPING FOR u SERVER s -- note\\nOPTIONS (password ''$s'')"')});
+	run_case(q{DO $$BEGIN RAISE LOG '%', (SELECT t FROM stash); END$$;},
 		$redact);
 }
 
@@ -303,7 +377,8 @@ sub kept
 for my $case (qw(qid_comment_first qid_comment_second qid_call_first
 	qid_call_second qid_function_first qid_function_second evicted
 	evicted_parse explain_json explain_yaml dump_pretty_on dump_pretty_off
-	truncated crashed analysed))
+	truncated plan_pretty plan_plain trunc_quotes trunc_dynamic json_comment
+	crashed analysed))
 {
 	my $s = secret($case, 'on');
 	ok(!kept($s), "$case: the secret is kept nowhere");
