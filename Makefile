@@ -24,12 +24,14 @@ OBJS = \
 	src/masking.o \
 	src/catalog.o \
 	src/catalog_tables.o \
-	src/reattach.o
+	src/reattach.o \
+	src/renames.o
 
 # Every version's install script and every update script: CREATE EXTENSION
 # usermap VERSION '1.0' followed by ALTER EXTENSION usermap UPDATE must
 # keep working (t/008_update.pl).
-DATA = usermap--1.0.sql usermap--1.0--1.1.sql usermap--$(EXTVERSION).sql
+DATA = usermap--1.0.sql usermap--1.0--1.1.sql usermap--1.1.sql \
+	usermap--1.1--1.2.sql usermap--$(EXTVERSION).sql
 PGFILEDESC = "usermap - user mapping DDL handled by an extension"
 
 PG_CPPFLAGS = -I$(srcdir)/include -DUSERMAP_VERSION='"$(EXTVERSION)"'
@@ -54,7 +56,8 @@ REGRESS_CORE = core_create core_alter core_drop core_privileges \
 	core_postgres_fdw core_versions core_subscriptions
 REGRESS = $(REGRESS_CORE) usermap_guc usermap_redact usermap_lexer catalog \
 	catalog_attacks catalog_identity \
-	catalog_privileges catalog_extension
+	catalog_privileges catalog_extension catalog_borrowed catalog_flood \
+	catalog_oracle catalog_restricted catalog_recreated
 TEMP_INSTANCE = --temp-instance=./tmp_check_instance \
 	--temp-config=$(srcdir)/test/usermap.conf
 REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=postgres_fdw \

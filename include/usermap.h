@@ -134,6 +134,7 @@ extern void usermap_options_validate(Oid validator, Oid catalogId,
  * ---------------------------------------------------------------------
  */
 
+extern void usermap_check_copy_access(Node *parsetree);
 extern void usermap_check_privileges(Oid umuserid, Oid serverid,
 									 const char *servername);
 
@@ -206,7 +207,8 @@ enum
 	AUDIT_STATEMENT,
 	AUDIT_UMID,
 	AUDIT_TRANSACTION_ID,
-	AUDIT_NATTS = AUDIT_TRANSACTION_ID
+	AUDIT_CONTEXT,
+	AUDIT_NATTS = AUDIT_CONTEXT
 };
 
 enum
@@ -245,7 +247,8 @@ extern void usermap_catalog_note_dropping(Oid umid, Oid umuser,
 extern void usermap_record_change(UserMappingAction action, Oid umid,
 								  Oid umuser, Oid umserver,
 								  const char *servername,
-								  List *old_options, List *new_options);
+								  List *old_options, List *new_options,
+								  List *stmt_options);
 
 /*
  * ---------------------------------------------------------------------
@@ -294,6 +297,10 @@ extern bool usermap_meta_row_hint(Oid umid, ItemPointer tid);
 extern void usermap_meta_row_note(Oid umid, ItemPointer tid);
 extern void usermap_check_own_schema(void);
 
+/* renames.c */
+extern Oid	usermap_rename_target(Node *parsetree, bool *is_role);
+extern void usermap_note_rename(Oid oid, bool is_role, const char *newname);
+
 extern void usermap_writer_open(UsermapWriter *writer, Oid relid,
 								EState *estate);
 extern void usermap_writer_insert(UsermapWriter *writer, Datum *values,
@@ -324,7 +331,8 @@ extern void usermap_writer_close(UsermapWriter *writer);
  */
 
 extern Jsonb *usermap_options_jsonb(List *options, bool reveal);
-extern List *usermap_changed_options(List *old_options, List *new_options);
+extern List *usermap_changed_options(List *old_options, List *new_options,
+									 List *stmt_options);
 extern bool usermap_any_secret(List *names);
 extern bool usermap_options_visible_to(Oid umuser, Oid serverid);
 

@@ -145,11 +145,15 @@ typedef struct usermap_jsonb_builder
 	object_ownercheck(ForeignServerRelationId, (serverid), (roleid))
 #define usermap_server_aclcheck(serverid, roleid, mode) \
 	object_aclcheck(ForeignServerRelationId, (serverid), (roleid), (mode))
+#define usermap_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
 #else
 #define usermap_server_ownercheck(serverid, roleid) \
 	pg_foreign_server_ownercheck((serverid), (roleid))
 #define usermap_server_aclcheck(serverid, roleid, mode) \
 	pg_foreign_server_aclcheck((serverid), (roleid), (mode))
+#define usermap_namespace_aclcheck(nspid, roleid, mode) \
+	pg_namespace_aclcheck((nspid), (roleid), (mode))
 #endif
 
 /*

@@ -41,7 +41,7 @@ SELECT c.relname, e.extcondition[x.n] AS dump_condition
   JOIN pg_class c ON c.oid = x.cfg
  WHERE e.extname = 'usermap' ORDER BY 1;
 
--- ALTER EXTENSION: 1.1 is the latest version (t/008_update.pl tests the
+-- ALTER EXTENSION: 1.2 is the latest version (t/008_update.pl tests the
 -- update from 1.0).
 ALTER EXTENSION usermap UPDATE;
 ALTER EXTENSION usermap UPDATE TO '2.0';

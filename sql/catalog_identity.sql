@@ -35,14 +35,21 @@ SELECT count(*) AS names_core_spells_otherwise
         EXCEPT SELECT server_name, user_name FROM usermap.mappings) x;
 SELECT usermap.user_name(0) AS public_mapping,
        usermap.user_name('"PUBLIC"'::regrole) AS role_mapping;
--- Drift and repair keep them apart: both rows lost, both re-added; the
--- role's history is not given to the public mapping or the other way.
+-- Drift and repair keep them apart: the public mapping re-created
+-- unrecorded is described by the one detached row that holds its names
+-- (the public mapping's, not the role's), which is no drift; repair gives
+-- that row the new mapping's OIDs.  The role's history is not given to
+-- the public mapping or the other way.
 SET usermap.enabled = off;
 DROP USER MAPPING FOR PUBLIC SERVER regress_um_srv;
 CREATE USER MAPPING FOR PUBLIC SERVER regress_um_srv OPTIONS (user 'u-public');
 RESET usermap.enabled;
 SELECT problem, server_name, user_name FROM usermap.verify();
 SELECT problem, server_name, user_name FROM usermap.verify(repair => true);
+SELECT mm.user_name, mm.umid = m.oid AS rekeyed
+  FROM usermap.mapping_meta mm
+  JOIN pg_user_mapping m ON m.umuser = mm.umuser AND m.umserver = mm.umserver
+ ORDER BY 1;
 SELECT user_name, created_at IS NOT NULL AS known, secret_changed_at IS NOT NULL AS rotated
   FROM usermap.mappings ORDER BY 1;
 
@@ -89,13 +96,18 @@ SELECT count(*) FROM usermap.verify();
 -- The table behind the trail is not the auditor's to read.
 SELECT count(*) FROM usermap.audit_log;
 RESET ROLE;
+-- The owner sees the public mapping's values in mappings, as in core; its
+-- trail rows describe the public mapping dropped and re-created while
+-- usermap.enabled was off (above), another mapping, so they show her
+-- none (catalog_recreated).
 SET ROLE regress_um_owner;
 SELECT * FROM regress_um_seen ORDER BY 1;
 RESET ROLE;
 -- A superuser sees every value but the secrets.
 SELECT * FROM regress_um_seen ORDER BY 1;
--- A dropped mapping's history stays as visible as the mapping was: the
--- rule is about its server and role, which remain.
+-- A dropped mapping's history shows its values to superusers only: its
+-- server's and role's names may be someone else's later
+-- (catalog_recreated).
 DROP USER MAPPING FOR regress_um_auditor SERVER regress_um_srv;
 SET ROLE regress_um_auditor;
 SELECT action, new_options, old_options FROM usermap.audit_trail

@@ -64,8 +64,11 @@
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "commands/sequence.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "executor/executor.h"
 #include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
@@ -103,6 +106,7 @@ typedef struct ChangeRecord
 	bool		secret_changed;
 	const char *session_role;
 	const char *current_role;
+	const char *context;		/* see change_context(); NULL: none */
 	char	   *statement;
 	TimestampTz at;
 	/* the names as text, made once for both tables' rows */
@@ -282,6 +286,57 @@ usermap_catalog_leave_statement(UserMappingStatement saved)
 }
 
 /*
+ * How much of a statement the audit trail keeps: any role with USAGE on a
+ * server can send a user-mapping statement of any length (a comment after
+ * the options), and every change is recorded.  A longer statement is kept
+ * as its first USERMAP_STATEMENT_KEEP bytes followed by a marker.
+ */
+#define USERMAP_STATEMENT_KEEP 4096
+
+/*
+ * "masked" (a statement, secrets masked) as the audit trail keeps it: as it
+ * is, or, past USERMAP_STATEMENT_KEEP bytes, the start of the statement
+ * with every option value masked (a cut may fall inside a value, and what
+ * is kept must not depend on where), then a marker giving the length and
+ * the SHA-256 of that fully masked text, so that two floods can be told
+ * apart or matched.  Neither the length nor the hash is computed from a
+ * value: they are what mask_statement(..., false) shows any reader.
+ */
+static char *
+bound_statement(char *masked)
+{
+	size_t		len = strlen(masked);
+	char	   *all;
+	pg_cryptohash_ctx *ctx;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+	int			keep;
+
+	if (len <= USERMAP_STATEMENT_KEEP)
+		return masked;
+
+	all = usermap_redact_every_value(masked);
+	if (all == NULL)
+		all = masked;
+	len = strlen(all);
+
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) all, len) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute the SHA-256 of a statement: %s",
+			 pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+		sprintf(hex + 2 * i, "%02x", digest[i]);
+
+	/* whole characters only */
+	keep = pg_mbcliplen(all, (int) Min(len, (size_t) INT_MAX), USERMAP_STATEMENT_KEEP);
+	return psprintf("%.*s ...\n[usermap: statement truncated to %d of %zu bytes, every option value masked; sha256 %s]",
+					keep, all, keep, len, hex);
+}
+
+/*
  * The masked text of the statement behind the change: the user-mapping
  * statement usermap is executing, or, for a drop by cascade from a
  * statement usermap does not execute (DROP SERVER ... CASCADE, DROP OWNED
@@ -289,7 +344,7 @@ usermap_catalog_leave_statement(UserMappingStatement saved)
  * statement, so that the rest of a multi-statement query string (an ALTER
  * ROLE ... PASSWORD next to it) never reaches the audit trail.  NULL where
  * no statement is known.  Masking never depends on usermap.redact:
- * secrets are never stored.
+ * secrets are never stored.  A long statement is cut (bound_statement).
  */
 static char *
 current_statement_text(void)
@@ -323,7 +378,7 @@ current_statement_text(void)
 		*--end = '\0';
 
 	redacted = usermap_redact(stmt);
-	return redacted ? redacted : stmt;
+	return bound_statement(redacted ? redacted : stmt);
 }
 
 /*
@@ -382,6 +437,8 @@ insert_audit_row(UsermapWriter *writer, const UsermapTables *tables,
 	values[AUDIT_STATEMENT - 1] = nullable_text(rec->statement,
 												&nulls[AUDIT_STATEMENT - 1]);
 	values[AUDIT_UMID - 1] = ObjectIdGetDatum(rec->umid);
+	values[AUDIT_CONTEXT - 1] = nullable_text(rec->context,
+											  &nulls[AUDIT_CONTEXT - 1]);
 	values[AUDIT_TRANSACTION_ID - 1] =
 		FullTransactionIdGetDatum(GetTopFullTransactionId());
 
@@ -415,7 +472,9 @@ meta_row_is_attached(HeapTuple tuple, TupleDesc desc)
  * A detached metadata row recorded under the change's server and user
  * names: one whose OIDs describe no live mapping, as every row is after
  * pg_upgrade (which gives mappings and servers new OIDs) until verify()
- * repairs them.  The most recently modified one, copied, or NULL.
+ * repairs them.  The one such row, copied, or NULL: where there are
+ * several, none is taken (the attachment view takes none either), since
+ * a guess could give the mapping another mapping's history.
  *
  * A sequential scan: this runs only for a mapping that has no row of its
  * own, and the table has one row per mapping.
@@ -426,14 +485,12 @@ find_detached_row(Relation rel, Snapshot snapshot, const ChangeRecord *rec)
 	TupleDesc	desc = RelationGetDescr(rel);
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
 	HeapTuple	tuple;
-	HeapTuple	best = NULL;
-	TimestampTz best_at = DT_NOBEGIN;
+	HeapTuple	found = NULL;
+	int			candidates = 0;
 
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		bool		isnull;
-		bool		at_null;
-		Datum		at;
 		Oid			umuser = DatumGetObjectId(heap_getattr(tuple, META_UMUSER, desc, &isnull));
 		char	   *server = TextDatumGetCString(heap_getattr(tuple, META_SERVER_NAME, desc, &isnull));
 		char	   *user = TextDatumGetCString(heap_getattr(tuple, META_USER_NAME, desc, &isnull));
@@ -443,15 +500,12 @@ find_detached_row(Relation rel, Snapshot snapshot, const ChangeRecord *rec)
 			strcmp(user, rec->user_name) != 0 ||
 			meta_row_is_attached(tuple, desc))
 			continue;
-		at = heap_getattr(tuple, META_MODIFIED_AT, desc, &at_null);
-		if (best == NULL || (!at_null && DatumGetTimestampTz(at) > best_at))
-		{
-			best = heap_copytuple(tuple);
-			best_at = at_null ? DT_NOBEGIN : DatumGetTimestampTz(at);
-		}
+		if (++candidates > 1)
+			break;
+		found = heap_copytuple(tuple);
 	}
 	systable_endscan(scan);
-	return best;
+	return candidates == 1 ? found : NULL;
 }
 
 /*
@@ -715,7 +769,7 @@ log_unrecorded_change(const ChangeRecord *rec)
 			(errmsg("%s USER MAPPING not recorded: extension \"usermap\" is not installed in database \"%s\"",
 					action_names[rec->action],
 					get_database_name(MyDatabaseId)),
-			 errdetail("Server %s, user %s; old options %s; new options %s; changed options %s; session role %s, current role %s; statement: %s",
+			 errdetail("Server %s, user %s; old options %s; new options %s; changed options %s; session role %s, current role %s%s%s; statement: %s",
 					   quote_identifier(rec->server_name),
 					   OidIsValid(rec->umuser) ? quote_identifier(rec->user_name) : rec->user_name,
 					   rec->old_options ? JsonbToCString(NULL, &rec->old_options->root, VARSIZE(rec->old_options)) : "null",
@@ -723,6 +777,8 @@ log_unrecorded_change(const ChangeRecord *rec)
 					   OidOutputFunctionCall(F_ARRAY_OUT, changed),
 					   quote_identifier(rec->session_role),
 					   quote_identifier(rec->current_role),
+					   rec->context ? ", in a " : "",
+					   rec->context ? rec->context : "",
 					   rec->statement ? rec->statement : "(unknown)"),
 			 errhidestmt(true),
 			 errhidecontext(true)));
@@ -750,14 +806,46 @@ usermap_recording_wanted(void)
 }
 
 /*
+ * The context of a change in which the role that acted is not the one
+ * whose command is running, for the audit trail's "context" column: code
+ * the server runs as another role within a command.
+ *
+ * "security-restricted operation": ANALYZE, VACUUM, CLUSTER, REINDEX,
+ * CREATE INDEX, REFRESH MATERIALIZED VIEW and autovacuum run index and
+ * other expressions as the table's owner, so a superuser's maintenance can
+ * run an untrusted role's user-mapping DDL.  That role is "current_role";
+ * "session_role" only says whose command (or which background process)
+ * ran it.
+ *
+ * "security definer function": a SECURITY DEFINER function (or other code the
+ * server runs as another role without those restrictions) made the
+ * change as its owner, "current_role".
+ *
+ * NULL otherwise (SET ROLE and SET SESSION AUTHORIZATION show in the two
+ * role columns).
+ */
+static const char *
+change_context(void)
+{
+	if (InSecurityRestrictedOperation())
+		return "security-restricted operation";
+	if (InLocalUserIdChange())
+		return "security definer function";
+	return NULL;
+}
+
+/*
  * Record one change to a user mapping.  "old_options" and "new_options"
- * are the option lists before and after (NIL where there is none).  Only
- * called when usermap_recording_wanted().
+ * are the option lists before and after (NIL where there is none), and
+ * "stmt_options" the options an ALTER names (NIL otherwise): each it SETs
+ * counts as changed (see usermap_changed_options).  Only called when
+ * usermap_recording_wanted().
  */
 void
 usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 					  Oid umserver, const char *servername,
-					  List *old_options, List *new_options)
+					  List *old_options, List *new_options,
+					  List *stmt_options)
 {
 	UsermapTables tables;
 	ChangeRecord rec;
@@ -778,13 +866,15 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 		elog(ERROR, "cache lookup failed for role %u", umuser);
 	rec.old_options = usermap_options_jsonb(old_options, true);
 	rec.new_options = usermap_options_jsonb(new_options, true);
-	rec.changed_options = usermap_changed_options(old_options, new_options);
+	rec.changed_options = usermap_changed_options(old_options, new_options,
+												  stmt_options);
 	rec.secret_changed = usermap_any_secret(rec.changed_options);
 	rec.session_role = recorded_role_name(GetSessionUserId(),
 										  &rec.session_role_buf);
 	/* one look-up where no SET ROLE or SECURITY DEFINER is in force */
 	rec.current_role = GetUserId() == GetSessionUserId() ? rec.session_role :
 		recorded_role_name(GetUserId(), &rec.current_role_buf);
+	rec.context = change_context();
 	rec.statement = current_statement_text();
 	rec.at = GetCurrentStatementStartTimestamp();
 
@@ -876,7 +966,7 @@ record_mapping_drop(Oid umid)
 	usermap_record_change(USERMAP_ACTION_DROP, umid,
 						  form->umuser, form->umserver, servername,
 						  usermap_options_decode(isnull ? PointerGetDatum(NULL) : options),
-						  NIL);
+						  NIL, NIL);
 	ReleaseSysCache(tuple);
 }
 

@@ -47,6 +47,7 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_default_acl.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_index.h"
@@ -94,6 +95,7 @@ static const ColumnShape audit_shape[AUDIT_NATTS] = {
 	{"statement", TEXTOID},
 	{"umid", OIDOID},
 	{"transaction_id", XID8OID},
+	{"context", TEXTOID},
 };
 
 static const ColumnShape meta_shape[META_NATTS] = {
@@ -656,6 +658,11 @@ usermap_tables_find(UsermapTables *tables, bool for_recording)
  * member of extension "extoid" (nor the extension itself), or an invalid
  * address.  Every object that lives in a schema records a dependency on
  * it.
+ *
+ * Default privileges for the schema (ALTER DEFAULT PRIVILEGES IN SCHEMA,
+ * which any role may set for its own objects in any schema) are not
+ * objects anything resolves to: the install and update scripts revoke
+ * whatever they grant (see usermap--1.2.sql), so they do not count.
  */
 static ObjectAddress
 find_foreign_object(Oid nsp, Oid extoid)
@@ -678,6 +685,8 @@ find_foreign_object(Oid nsp, Oid extoid)
 
 		ObjectAddressSet(object, dep->classid, dep->objid);
 		if (dep->classid == ExtensionRelationId && dep->objid == extoid)
+			continue;
+		if (dep->classid == DefaultAclRelationId)
 			continue;
 		if (getExtensionOfObject(dep->classid, dep->objid) == extoid)
 			continue;
@@ -703,6 +712,11 @@ find_foreign_object(Oid nsp, Oid extoid)
  * an exact-match "numeric * integer" beats pg_catalog's, which needs a
  * cast.  A schema CREATE EXTENSION made itself, or one left behind by DROP
  * EXTENSION usermap, passes; so does one a superuser made empty.
+ *
+ * The schema's privileges are not held against a schema this very
+ * transaction created (CREATE EXTENSION making it): whatever default
+ * privileges gave it, nobody could use them yet, and the script revokes
+ * them before it commits.
  */
 void
 usermap_check_own_schema(void)
@@ -731,6 +745,8 @@ usermap_check_own_schema(void)
 						   GetUserNameFromId(form->nspowner, false));
 
 	acldatum = SysCacheGetAttr(NAMESPACEOID, tuple, Anum_pg_namespace_nspacl, &isnull);
+	if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data)))
+		isnull = true;
 	if (problem == NULL && !isnull)
 	{
 		Acl		   *acl = DatumGetAclP(acldatum);

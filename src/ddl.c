@@ -330,7 +330,8 @@ usermap_create_mapping(CreateUserMappingStmt *stmt)
 
 	if (usermap_recording_wanted())
 		usermap_record_change(USERMAP_ACTION_CREATE, umId, useId,
-							  srv->serverid, srv->servername, NIL, options);
+							  srv->serverid, srv->servername, NIL, options,
+							  NIL);
 
 	recheck_privileges(&target, stmt->servername);
 
@@ -411,7 +412,7 @@ usermap_alter_mapping(AlterUserMappingStmt *stmt)
 	if (usermap_recording_wanted())
 		usermap_record_change(USERMAP_ACTION_ALTER, umId, useId,
 							  srv->serverid, srv->servername,
-							  old_options, new_options);
+							  old_options, new_options, stmt->options);
 
 	recheck_privileges(&target, stmt->servername);
 

@@ -190,11 +190,18 @@ find_old_option(OldOption *sorted, int n, const char *name)
 }
 
 /*
- * Names of the options a change added, dropped or gave another value, in
- * the order of the new list followed by the dropped ones.  SET to the
- * value an option already had is no change.  An option name is compared
- * with the first option of that name in the old list, as the server's
- * transformGenericOptions finds it.
+ * Names of the options a change added, dropped, gave another value or
+ * named in a SET ("stmt_options", the DefElems of an ALTER; NIL for CREATE
+ * and DROP), in the order of the new list followed by the dropped ones.
+ * An option name is compared with the first option of that name in the
+ * old list, as the server's transformGenericOptions finds it.
+ *
+ * A SET counts whether or not the value was the one the option had: core's
+ * ALTER answers the same either way, and a role that may change an option
+ * without seeing its value (a server owner, for a secret or for another
+ * role's mapping) must not learn from the trail, or from
+ * secret_changed_at, whether a value it tried was the old one.  The rows
+ * are written once for every reader, so the rule holds for all of them.
  *
  * The old list is sorted once and searched by bisection, so that a change
  * to a list of n options costs O(n log n) here, not O(n^2): the server's
@@ -202,12 +209,14 @@ find_old_option(OldOption *sorted, int n, const char *name)
  * recording the change must not add to that growth.
  */
 List *
-usermap_changed_options(List *old_options, List *new_options)
+usermap_changed_options(List *old_options, List *new_options,
+						List *stmt_options)
 {
 	List	   *changed = NIL;
 	int			nold = list_length(old_options);
 	OldOption  *sorted;
 	bool	   *kept;
+	bool	   *set;
 	ListCell   *cell;
 	int			i = 0;
 
@@ -232,12 +241,27 @@ usermap_changed_options(List *old_options, List *new_options)
 	}
 	qsort(sorted, nold, sizeof(OldOption), old_option_cmp);
 
+	/* the old options the statement SETs, by their place in the old list */
+	set = palloc0(nold * sizeof(bool));
+	foreach(cell, stmt_options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+		OldOption  *old;
+
+		if (def->defaction != DEFELEM_SET)
+			continue;
+		old = find_old_option(sorted, nold, def->defname);
+		if (old != NULL)
+			set[old->pos] = true;
+	}
+
 	foreach(cell, new_options)
 	{
 		DefElem    *def = lfirst_node(DefElem, cell);
 		OldOption  *old = find_old_option(sorted, nold, def->defname);
 
-		if (old == NULL || strcmp(old->value, defGetString(def)) != 0)
+		if (old == NULL || set[old->pos] ||
+			strcmp(old->value, defGetString(def)) != 0)
 			changed = lappend(changed, def->defname);
 		/* every old option of this name is kept, once */
 		if (old != NULL && !kept[old->pos])
@@ -255,6 +279,7 @@ usermap_changed_options(List *old_options, List *new_options)
 
 	pfree(sorted);
 	pfree(kept);
+	pfree(set);
 	return changed;
 }
 

@@ -54,6 +54,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -67,6 +68,53 @@ PG_FUNCTION_INFO_V1(usermap_mapping_meta_reattach);
 
 /* The transaction whose 1.0 rows of dropped mappings were dealt with */
 static TransactionId dropped_1_0_rows_done = InvalidTransactionId;
+
+/*
+ * The mappings arriving rows were re-attached to in transaction
+ * "reattached_xact" (a restore loads mapping_meta in one COPY), and those
+ * found ambiguous there; kept in TopMemoryContext, dropped by the next
+ * transaction that re-attaches anything.
+ */
+static TransactionId reattached_xact = InvalidTransactionId;
+static List *reattached = NIL;
+static List *ambiguous = NIL;
+
+/*
+ * Has another arriving row already been re-attached to mapping "target" in
+ * this transaction (or was it found ambiguous)?  Then the names match more
+ * than one dumped row, as after a rename usermap did not see: rather than
+ * guess, neither row is kept, and the mapping is left without metadata for
+ * verify() to report.  Otherwise note the mapping and return false.
+ */
+static bool
+reattached_already(Oid target)
+{
+	TransactionId xid = GetCurrentTransactionId();
+	MemoryContext oldcxt;
+
+	if (!TransactionIdEquals(xid, reattached_xact))
+	{
+		list_free(reattached);
+		list_free(ambiguous);
+		reattached = ambiguous = NIL;
+		reattached_xact = xid;
+	}
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	if (list_member_oid(ambiguous, target))
+	{
+		MemoryContextSwitchTo(oldcxt);
+		return true;
+	}
+	if (list_member_oid(reattached, target))
+	{
+		ambiguous = lappend_oid(ambiguous, target);
+		MemoryContextSwitchTo(oldcxt);
+		return true;
+	}
+	reattached = lappend_oid(reattached, target);
+	MemoryContextSwitchTo(oldcxt);
+	return false;
+}
 
 /*
  * OID of the live mapping on server "server_name" of "user_name" (the
@@ -292,6 +340,24 @@ usermap_mapping_meta_reattach(PG_FUNCTION_ARGS)
 						public_flag ? USERMAP_PUBLIC_USER_NAME : quote_identifier(user_name),
 						quote_identifier(server_name)),
 				 errdetail("No such user mapping exists.  Metadata is matched to mappings by server and user names; the mapping's history remains in usermap.audit_log.")));
+		return PointerGetDatum(NULL);
+	}
+
+	if (reattached_already(target))
+	{
+		/*
+		 * Take back the row re-attached earlier in this load, which the
+		 * command's own snapshot does not see yet.
+		 */
+		CommandCounterIncrement();
+		delete_meta_row(&tables, target);
+		ereport(WARNING,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("metadata of user mapping for %s on server %s not restored",
+						public_flag ? USERMAP_PUBLIC_USER_NAME : quote_identifier(user_name),
+						quote_identifier(server_name)),
+				 errdetail("More than one arriving metadata row holds the mapping's server and user names, so none is taken for it; the mapping's history remains in usermap.audit_log."),
+				 errhint("Before dumping, run SELECT * FROM usermap.verify(repair => true) where the rows came from, so that their names are current.")));
 		return PointerGetDatum(NULL);
 	}
 

@@ -125,6 +125,27 @@ pass_down_noting_statement(PlannedStmt *pstmt, const char *queryString,
 }
 
 /*
+ * Pass down a RenameStmt; if it renamed a server or a role, keep the names
+ * of the metadata rows of its mappings current (renames.c).  The target is
+ * looked up before the rename, by its old name.
+ */
+static pg_noinline void
+pass_down_noting_rename(PlannedStmt *pstmt, const char *queryString,
+						bool readOnlyTree, ProcessUtilityContext context,
+						ParamListInfo params, QueryEnvironment *queryEnv,
+						DestReceiver *dest, QueryCompletion *qc)
+{
+	bool		is_role = false;
+	Oid			target = usermap_rename_target(pstmt->utilityStmt, &is_role);
+	char	   *newname = pstrdup(((RenameStmt *) pstmt->utilityStmt)->newname);
+
+	pass_down(pstmt, queryString, readOnlyTree, context, params,
+			  queryEnv, dest, qc);
+	if (OidIsValid(target))
+		usermap_note_rename(target, is_role, newname);
+}
+
+/*
  * ProcessUtility hook.
  *
  * The tests are node-tag comparisons and a bool, so statements usermap
@@ -139,6 +160,8 @@ usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					   ParamListInfo params, QueryEnvironment *queryEnv,
 					   DestReceiver *dest, QueryCompletion *qc)
 {
+	if (IsA(pstmt->utilityStmt, CopyStmt))
+		usermap_check_copy_access(pstmt->utilityStmt);
 	if (usermap_enabled)
 	{
 		if (usermap_owns_statement(pstmt->utilityStmt))
@@ -151,6 +174,12 @@ usermap_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		{
 			pass_down_noting_statement(pstmt, queryString, readOnlyTree,
 									   context, params, queryEnv, dest, qc);
+			return;
+		}
+		if (IsA(pstmt->utilityStmt, RenameStmt))
+		{
+			pass_down_noting_rename(pstmt, queryString, readOnlyTree,
+									context, params, queryEnv, dest, qc);
 			return;
 		}
 	}

@@ -1,19 +1,19 @@
 # Copyright (c) 2026, usermap developers
 #
 # The update path: CREATE EXTENSION usermap VERSION '1.0' followed by
-# ALTER EXTENSION usermap UPDATE gives exactly the objects of a fresh 1.1
+# ALTER EXTENSION usermap UPDATE gives exactly the objects of a fresh 1.2
 # install (compared as pg_dump --binary-upgrade --schema-only prints every
 # member of the extension), and keeps 1.0's history, re-keyed: 1.0 wrote
-# the public mapping as PUBLIC, which a role may also be called; 1.1
-# writes it as public, as pg_user_mappings does.
+# the public mapping as PUBLIC, which a role may also be called; 1.1 and later
+# write it as public, as pg_user_mappings does.
 #
-# A pg_dump of the 1.0 database restored into a 1.1 server (pg_dump names
-# no extension version, so 1.1's objects are made and 1.0's rows loaded)
+# A pg_dump of the 1.0 database restored into a 1.2 server (pg_dump names
+# no extension version, so 1.2's objects are made and 1.0's rows loaded)
 # ends up exactly as the update does: history kept, the public mapping
 # re-keyed to public in the metadata and the audit trail, a role named
 # "PUBLIC" left as it is, the rows that cannot be told apart counted.
 #
-# Only the 1.1 library exists here, and it records nothing into 1.0
+# Only the 1.2 library exists here, and it records nothing into 1.0
 # objects, so the 1.0 history is written as 1.0 wrote it, by SQL with
 # triggers off (session_replication_role = replica), from mappings made
 # with usermap.enabled = off.
@@ -69,9 +69,9 @@ $node->safe_psql(
 	VALUES ('2024-01-01', 'DROP', 'um_gone', 'PUBLIC', 'dba', 'dba', 'DROP ...', 1, '1');
 });
 
-# A dump of the 1.0 database, restored into a new database of this 1.1
+# A dump of the 1.0 database, restored into a new database of this 1.2
 # server: pg_dump writes CREATE EXTENSION without a version, so the restore
-# makes 1.1's objects and then loads 1.0's rows into them.  The
+# makes 1.2's objects and then loads 1.0's rows into them.  The
 # re-attachment trigger sees that the metadata is 1.0's (only 1.0 wrote the
 # public mapping, umuser 0, as PUBLIC) and re-keys it and its audit rows as
 # ALTER EXTENSION UPDATE does; the comparison with the updated database
@@ -101,10 +101,10 @@ foreach my $format ('plain', 'custom')
 		# pg_restore shows the server's warnings only with --verbose
 		: [ 'pg_restore', '--exit-on-error', '--verbose', '-d', $node->connstr($db), $file ],
 		'>', \$stdout, '2>', \$stderr);
-	is($?, 0, "$format: the 1.0 dump restores into the 1.1 server");
+	is($?, 0, "$format: the 1.0 dump restores into the 1.2 server");
 	$restore_warnings{$format} = $stderr;
 	is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'usermap'}),
-		'1.1', "$format: as 1.1");
+		'1.2', "$format: as 1.2");
 }
 
 # The re-keying of the audit rows happens when the metadata arrives, so it
@@ -135,11 +135,11 @@ is( $node->safe_psql('restored_1_0_no_role', $restored_trail_q),
 	'no role "PUBLIC": the dropped mapping\'s row is the public mapping\'s; the role\'s CREATE row (not dropped, not under the public mapping\'s umid) stays PUBLIC');
 unlike($no_role_err, qr/left as (it is|they are)/, 'and nothing is left ambiguous');
 
-# The 1.1 library refuses to record into 1.0 objects, and says what to do.
+# The 1.2 library refuses to record into 1.0 objects, and says what to do.
 my ($ret, $out, $err) = $node->psql('updated',
 	q{ALTER USER MAPPING FOR regress_um_alice SERVER um_srv OPTIONS (SET user 'b')});
 isnt($ret, 0, 'user-mapping DDL is refused while the extension is at 1.0');
-like($err, qr/extension "usermap" is at version 1\.0 in this database, but the loaded library is version 1\.1/,
+like($err, qr/extension "usermap" is at version 1\.0 in this database, but the loaded library is version 1\.2/,
 	'the error names both versions');
 like($err, qr/HINT:  Run ALTER EXTENSION usermap UPDATE in this database/, 'the hint gives the update');
 is($node->safe_psql('updated',
@@ -151,7 +151,7 @@ is($ret, 0, 'ALTER EXTENSION usermap UPDATE succeeds');
 like($err, qr/1 audit rows of dropped mappings name "PUBLIC" and were left as they are/,
 	'the rows that cannot be told apart are counted in a WARNING');
 is($node->safe_psql('updated', q{SELECT extversion FROM pg_extension WHERE extname = 'usermap'}),
-	'1.1', 'the extension is at 1.1');
+	'1.2', 'the extension is at 1.2');
 
 # Same objects as a fresh install.
 sub schema_dump
@@ -179,7 +179,58 @@ $node->safe_psql('updated_copy', q{
 });
 my $updated_dump = schema_dump('updated_copy');
 like($fresh_dump, qr/CREATE VIEW usermap\.audit_trail/, 'the dump shows the extension\'s members');
-is($updated_dump, $fresh_dump, '1.0 updated to 1.1 has exactly the objects of a fresh 1.1');
+is($updated_dump, $fresh_dump, '1.0 updated to 1.2 has exactly the objects of a fresh 1.2');
+
+# Borrowed privileges.  A 1.1 installation made under default privileges
+# of the installing role (global, and for the schema once it exists)
+# handed its objects to the grantee; the update to 1.2 takes back every
+# grant its scripts did not make, and leaves exactly a fresh 1.2's
+# objects and privileges.  Then verify() reports a grant added later.
+$node->safe_psql('postgres', 'CREATE ROLE regress_um_mallory');
+$node->safe_psql('postgres', 'CREATE DATABASE borrowed');
+$node->safe_psql(
+	'borrowed', q{
+	ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO regress_um_mallory;
+	ALTER DEFAULT PRIVILEGES GRANT ALL ON SEQUENCES TO regress_um_mallory;
+	ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO regress_um_mallory;
+	ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO regress_um_mallory;
+	CREATE EXTENSION usermap VERSION '1.1';
+	ALTER DEFAULT PRIVILEGES IN SCHEMA usermap GRANT ALL ON TABLES TO regress_um_mallory;
+});
+my $mallory_q = q{
+	SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	 WHERE n.nspname = 'usermap'
+	   AND has_table_privilege('regress_um_mallory', c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE')};
+isnt($node->safe_psql('borrowed', $mallory_q), '0',
+	'control: under 1.1, default privileges give the extension\'s tables to their grantee');
+$node->safe_psql('borrowed', 'ALTER EXTENSION usermap UPDATE');
+is($node->safe_psql('borrowed', $mallory_q), '0',
+	'after the update to 1.2 the grantee holds nothing on any table or view');
+is( $node->safe_psql(
+		'borrowed', q{
+	SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+	 WHERE n.nspname = 'usermap'
+	   AND has_function_privilege('regress_um_mallory', p.oid, 'EXECUTE')
+	   AND NOT has_function_privilege('public', p.oid, 'EXECUTE')}),
+	'0', 'nor on any function');
+is($node->safe_psql('borrowed', q{SELECT has_schema_privilege('regress_um_mallory', 'usermap', 'USAGE')}),
+	'f', 'nor on the schema');
+is($node->safe_psql('borrowed', 'SELECT count(*) FROM usermap.verify()'),
+	'0', 'and verify() finds nothing to report');
+$node->safe_psql(
+	'borrowed', q{
+	ALTER DEFAULT PRIVILEGES IN SCHEMA usermap REVOKE ALL ON TABLES FROM regress_um_mallory;
+	ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM regress_um_mallory;
+	ALTER DEFAULT PRIVILEGES REVOKE ALL ON SEQUENCES FROM regress_um_mallory;
+	ALTER DEFAULT PRIVILEGES REVOKE ALL ON FUNCTIONS FROM regress_um_mallory;
+	ALTER DEFAULT PRIVILEGES REVOKE USAGE ON SCHEMAS FROM regress_um_mallory;
+});
+is(schema_dump('borrowed'), $fresh_dump,
+	'1.1 installed under default privileges, updated to 1.2: exactly the objects and privileges of a fresh 1.2');
+$node->safe_psql('borrowed', 'GRANT SELECT ON usermap.audit_log TO regress_um_mallory');
+is($node->safe_psql('borrowed', 'SELECT problem, detail FROM usermap.verify()'),
+	'unexpected privilege|GRANT SELECT ON TABLE usermap.audit_log TO regress_um_mallory',
+	'verify() reports a grant made after the update');
 
 # 1.0's history is kept, and re-keyed.
 is( $node->safe_psql(
@@ -242,7 +293,7 @@ foreach my $format ('plain', 'custom')
 		SELECT string_agg(action || ' ' || user_name, ', ' ORDER BY user_name COLLATE "C")
 		  FROM usermap.audit_log WHERE id > $max_id}),
 		'CREATE PUBLIC, CREATE public, CREATE regress_um_alice',
-		"$format: the restore's own rows, written by 1.1, are left alone");
+		"$format: the restore's own rows, written by 1.2, are left alone");
 }
 
 # And it records again.
