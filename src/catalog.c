@@ -47,6 +47,7 @@
 #include "postgres.h"
 
 #include <ctype.h>
+#include <limits.h>
 
 #include "access/genam.h"
 #include "access/htup_details.h"
