@@ -1279,12 +1279,14 @@ usermap_install_masking_hook(void)
 void
 usermap_hygiene_end_xact(bool abort)
 {
-	/* no error may escape a commit or abort callback: see the log hook */
-	HOLD_INTERRUPTS();
 	if (usermap_redact_enabled && (abort || client_text_unchecked()))
+	{
+		/* no error may escape a commit or abort callback: see the log hook */
+		HOLD_INTERRUPTS();
 		mask_activity();
+		RESUME_INTERRUPTS();
+	}
 	forget_handled_text();
-	RESUME_INTERRUPTS();
 }
 
 static void
