@@ -985,6 +985,25 @@ usermap_ExecutorRun(USERMAP_EXECUTOR_RUN_PARAMS)
 }
 
 /*
+ * Where "pstmt"'s statement lies in its query string of "total" bytes, as
+ * pg_stat_statements' CleanQuerytext() reads it: an unknown location means
+ * the whole string, an unknown (or overlong) length the rest of it.
+ */
+static void
+statement_bounds(PlannedStmt *pstmt, int total, int *location, int *len)
+{
+	*location = pstmt->stmt_location;
+	*len = pstmt->stmt_len;
+	if (*location < 0 || *location > total)
+	{
+		*location = 0;
+		*len = total;
+	}
+	else if (*len <= 0 || *location + *len > total)
+		*len = total - *location;
+}
+
+/*
  * The text of "queryString" with the statement "pstmt" points into masked,
  * and a flat copy of "pstmt" that points into the new text; or NULL if
  * nothing needed masking.  The text before and after the statement (other
@@ -997,19 +1016,13 @@ mask_statement_text(const char *queryString, PlannedStmt *pstmt,
 					PlannedStmt **masked_pstmt)
 {
 	int			total = strlen(queryString);
-	int			location = pstmt->stmt_location;
-	int			len = pstmt->stmt_len;
+	int			location;
+	int			len;
 	char	   *parts[3];
 	char	   *masked[3];
 	PlannedStmt *copy;
 
-	if (location < 0 || location > total)
-	{
-		location = 0;
-		len = total;
-	}
-	else if (len <= 0 || location + len > total)
-		len = total - location;
+	statement_bounds(pstmt, total, &location, &len);
 
 	/*
 	 * The statement at the start of its query string, followed by nothing
@@ -1181,19 +1194,12 @@ end_with_masked_text(QueryDesc *queryDesc)
 	const char *source = queryDesc->sourceText;
 	PlannedStmt *pstmt = queryDesc->plannedstmt;
 	PlannedStmt *copy;
-	int			total = strlen(source);
-	int			location = pstmt->stmt_location;
-	int			len = pstmt->stmt_len;
+	int			location;
+	int			len;
 	char	   *stmt;
 	char	   *masked;
 
-	if (location < 0 || location > total)
-	{
-		location = 0;
-		len = total;
-	}
-	else if (len <= 0 || location + len > total)
-		len = total - location;
+	statement_bounds(pstmt, strlen(source), &location, &len);
 	stmt = pnstrdup(source + location, len);
 	if ((masked = usermap_redact(stmt)) != NULL)
 	{
