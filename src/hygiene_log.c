@@ -293,8 +293,9 @@ usermap_mask_dumped_constants(const char *dump, const char *query,
  * the client's text "query" or in a statement a function runs, which the
  * log hook cannot see.  So X is kept only where it is plainly not one: it
  * appears as it is both in the client's text and in its masked copy.
- * Otherwise everything between the message's first and last double quote,
- * X, Y and whatever quotes X holds, is masked.  Return the masked message,
+ * Otherwise X and Y are masked, whatever quotes X holds; in a message
+ * whose words are not the English ones, everything between its first and
+ * last double quote.  Return the masked message,
  * or NULL if nothing changed.
  */
 char *
@@ -326,6 +327,12 @@ usermap_mask_truncated_identifier(const char *message, const char *query)
 		pfree(masked_query);
 	if (keep)
 		return NULL;
+	/* "identifier "********" will be truncated to "********"" */
+	if (marker != NULL)
+		return psprintf("%.*s%s%.*s%s%s", (int) (open + 1 - message), message,
+						USERMAP_MASK,
+						(int) strlen("\" will be truncated to \""), marker,
+						USERMAP_MASK, close);
 	return psprintf("%.*s%s%s", (int) (open + 1 - message), message,
 					USERMAP_MASK, close);
 }
