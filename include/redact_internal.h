@@ -30,7 +30,7 @@
 #include "usermap_compat.h"
 
 /* What a masked stretch of text is replaced by. */
-#define QUOTED_MASK		"'" USERMAP_MASK "'"
+#define QUOTED_MASK		USERMAP_QUOTED_MASK
 
 /*
  * Token codes.  core_yylex() returns a character for a one-character token

@@ -350,6 +350,9 @@ extern bool usermap_options_visible_to(Oid umuser, Oid serverid);
 /* What a secret value is replaced by; it does not reveal the length. */
 #define USERMAP_MASK "********"
 
+/* The same, as the string constant that replaces a secret in SQL text */
+#define USERMAP_QUOTED_MASK "'" USERMAP_MASK "'"
+
 /*
  * What a whole text is replaced by when the redactor cannot afford to read
  * it (longer than 1 MB, or past its work budget; see redact_internal.h):

@@ -506,6 +506,19 @@ skip_space(const char *p)
 }
 
 /*
+ * Is this the LOG line of debug_print_parse, _rewritten or _plan, whose
+ * DETAIL is a node dump?  (elog_node_display's titles are not translated.)
+ */
+static bool
+is_node_dump(ErrorData *edata)
+{
+	return edata->message != NULL && edata->detail != NULL &&
+		(strcmp(edata->message, "parse tree:") == 0 ||
+		 strcmp(edata->message, "rewritten parse tree:") == 0 ||
+		 strcmp(edata->message, "plan:") == 0);
+}
+
+/*
  * debug_print_parse, _rewritten and _plan write a statement's parse tree
  * in the DETAIL of a LOG line titled "parse tree:", "rewritten parse
  * tree:" or "plan:", every option value in it:
@@ -527,10 +540,7 @@ mask_node_dump(ErrorData *edata)
 	const char *def;
 	bool		changed = false;
 
-	if (edata->message == NULL || edata->detail == NULL ||
-		(strcmp(edata->message, "parse tree:") != 0 &&
-		 strcmp(edata->message, "rewritten parse tree:") != 0 &&
-		 strcmp(edata->message, "plan:") != 0))
+	if (!is_node_dump(edata))
 		return;
 
 	if (Debug_pretty_print)
@@ -629,10 +639,7 @@ mask_rewritten_text(ErrorData *edata)
 
 	if (edata->message == NULL)
 		return;
-	if (edata->detail != NULL &&
-		(strcmp(edata->message, "parse tree:") == 0 ||
-		 strcmp(edata->message, "rewritten parse tree:") == 0 ||
-		 strcmp(edata->message, "plan:") == 0) &&
+	if (is_node_dump(edata) &&
 		(masked = usermap_mask_dumped_constants(edata->detail, client_query,
 												Debug_pretty_print)) != NULL)
 	{

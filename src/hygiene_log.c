@@ -39,9 +39,6 @@
 
 #include "usermap.h"
 
-/* What the redactor writes in place of a secret, quoted. */
-#define QUOTED_MASK		"'" USERMAP_MASK "'"
-
 /*
  * A copy of "field", of the same length, that reads as the statement read
  * before the server escaped it: \n and \r become a blank and the line
@@ -128,7 +125,7 @@ usermap_mask_escaped_text(const char *field)
 		return NULL;
 	while (variant[same] != '\0' && variant[same] == redacted[same])
 		same++;
-	return psprintf("%.*s%s", (int) same, field, QUOTED_MASK);
+	return psprintf("%.*s%s", (int) same, field, USERMAP_QUOTED_MASK);
 }
 
 /*
