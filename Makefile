@@ -24,6 +24,7 @@ OBJS = \
 	src/masking.o \
 	src/catalog.o \
 	src/catalog_tables.o \
+	src/catalog_writer.o \
 	src/reattach.o \
 	src/renames.o
 

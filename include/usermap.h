@@ -268,25 +268,6 @@ typedef struct UsermapTables
 	Oid			audit_seq;
 } UsermapTables;
 
-/*
- * A table opened for usermap's writes: rows go through the table's
- * constraints and every index, as an INSERT, UPDATE or DELETE would, but
- * fire no trigger (usermap_tables_find refuses tables that have any but
- * its own).  What a writer needs besides the relation may come from a
- * per-backend cache (catalog_tables.c).
- */
-typedef struct UsermapWriter
-{
-	Relation	rel;
-	void	   *cached;			/* the writer cache entry used, or NULL */
-	EState	   *estate;
-	bool		own_estate;		/* estate made by (and freed with) the writer */
-	ResultRelInfo *rri;
-	bool		indexes_open;	/* rri's indexes, opened when first needed */
-	TupleTableSlot *slot;		/* the row being written */
-	TupleTableSlot *fetch_slot; /* rows read, made when first needed */
-} UsermapWriter;
-
 extern bool usermap_tables_find(UsermapTables *tables, bool for_recording);
 extern bool usermap_tables_current(const UsermapTables *tables);
 extern void usermap_tables_forget(void);
@@ -301,27 +282,41 @@ extern void usermap_check_own_schema(void);
 extern Oid	usermap_rename_target(Node *parsetree, bool *is_role);
 extern void usermap_note_rename(Oid oid, bool is_role, const char *newname);
 
+/*
+ * ---------------------------------------------------------------------
+ * catalog_writer.c: rows of the extension's tables, written as SQL would
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * A table opened for usermap's writes: rows go through the table's
+ * constraints and every index, as an INSERT, UPDATE or DELETE would, but
+ * fire no trigger (usermap_tables_find refuses tables that have any but
+ * the extension's own).
+ */
+typedef struct UsermapWriter
+{
+	Relation	rel;
+	EState	   *estate;
+	bool		own_estate;		/* estate made by (and freed with) the writer */
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;		/* the row being written */
+	TupleTableSlot *found;		/* the row it replaces or deletes */
+} UsermapWriter;
+
 extern void usermap_writer_open(UsermapWriter *writer, Oid relid,
 								EState *estate);
 extern void usermap_writer_insert(UsermapWriter *writer, Datum *values,
 								  bool *nulls, int natts, ItemPointer tid);
-extern void usermap_writer_update(UsermapWriter *writer, ItemPointer otid,
+extern void usermap_writer_update(UsermapWriter *writer, HeapTuple old,
 								  Datum *values, bool *nulls, int natts,
 								  ItemPointer tid);
-extern void usermap_writer_delete(UsermapWriter *writer, ItemPointer tid);
+extern void usermap_writer_delete(UsermapWriter *writer, HeapTuple old);
 extern HeapTuple usermap_writer_fetch_tid(UsermapWriter *writer,
 										  ItemPointer tid, Snapshot snapshot);
-extern bool usermap_writer_key_stands_alone(UsermapWriter *writer,
-											Oid indexid);
-extern bool usermap_writer_insert_new_key(UsermapWriter *writer,
-										  Datum *values, bool *nulls,
-										  int natts, Oid indexid,
-										  ItemPointer tid);
 extern HeapTuple usermap_writer_fetch_key(UsermapWriter *writer, Oid indexid,
-										  Oid key, Snapshot snapshot,
-										  ItemPointer skip);
-extern void usermap_writer_confirm_key(UsermapWriter *writer, Oid indexid,
-									   Oid key, ItemPointer tid);
+										  AttrNumber attnum, Oid key,
+										  Snapshot snapshot);
 extern void usermap_writer_close(UsermapWriter *writer);
 
 /*
@@ -330,7 +325,18 @@ extern void usermap_writer_close(UsermapWriter *writer);
  * ---------------------------------------------------------------------
  */
 
+/*
+ * What one change keeps of its option lists in the audit trail: each value
+ * up to USERMAP_TRAIL_VALUE_KEEP bytes, each list (and changed_options)
+ * up to USERMAP_TRAIL_OPTIONS_KEEP bytes of names and values, the rest
+ * replaced by a marker (masking.c).
+ */
+#define USERMAP_TRAIL_VALUE_KEEP 1024
+#define USERMAP_TRAIL_OPTIONS_KEEP 16384
+
 extern Jsonb *usermap_options_jsonb(List *options, bool reveal);
+extern Jsonb *usermap_trail_options_jsonb(List *options);
+extern List *usermap_trail_names(List *names);
 extern List *usermap_changed_options(List *old_options, List *new_options,
 									 List *stmt_options);
 extern bool usermap_any_secret(List *names);

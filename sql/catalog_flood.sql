@@ -96,6 +96,68 @@ SELECT action, octet_length(statement) <= 4096 + 200 AS bounded
 SELECT pg_column_size(a.*) < 8192 AS row_bounded
   FROM usermap.audit_log a ORDER BY id DESC LIMIT 1;
 
+-- Option values.  The catalog holds a mapping's options once; the trail
+-- keeps them before and after every change, so a role that sets a long
+-- value again and again would store it twice per change, forever.  Each
+-- value is kept up to 1024 bytes (whole characters), then a marker with
+-- its length; the views mask it whole where they mask the value.
+SET ROLE regress_um_mallory;
+SELECT format('ALTER USER MAPPING FOR CURRENT_USER SERVER regress_um_srv OPTIONS (ADD big %L)',
+              repeat('0123456789', 50000)) AS big \gset
+:big;
+SELECT format('ALTER USER MAPPING FOR CURRENT_USER SERVER regress_um_srv OPTIONS (SET big %L)',
+              repeat('0123456789', 50000)) AS same \gset
+:same;
+:same;
+RESET ROLE;
+SELECT action, octet_length(old_options->>'big') AS old_kept,
+       octet_length(new_options->>'big') AS new_kept,
+       substring(new_options->>'big' from ' \.\.\.\[usermap: .*\]$') AS marker,
+       left(new_options->>'big', 20) AS kept_start,
+       changed_options
+  FROM usermap.audit_log ORDER BY id DESC LIMIT 3;
+-- The catalog has the whole value.
+SELECT octet_length(option_value) AS catalog_bytes
+  FROM pg_options_to_table((SELECT umoptions FROM pg_user_mapping
+                             WHERE umuser = 'regress_um_mallory'::regrole))
+ WHERE option_name = 'big';
+
+-- Many options: once a list's kept names and values hold 16384 bytes, the
+-- rest are left out, and a last key (longer than any option name can be)
+-- says how many; changed_options is cut the same way.
+SET ROLE regress_um_mallory;
+SELECT format('ALTER USER MAPPING FOR CURRENT_USER SERVER regress_um_srv OPTIONS (DROP big, %s)',
+              string_agg(format('ADD option_number_%s %L', lpad(i::text, 4, '0'), repeat('w', 20)), ', ')) AS many
+  FROM generate_series(1, 3000) i \gset
+:many;
+RESET ROLE;
+SELECT octet_length(new_options::text) < 16384 + 3000 AS new_bounded,
+       octet_length(old_options::text) < 16384 + 3000 AS old_bounded,
+       (SELECT count(*) FROM jsonb_object_keys(new_options)) AS keys_kept,
+       (SELECT k FROM jsonb_object_keys(new_options) k
+         WHERE k LIKE '[usermap:%') AS options_marker,
+       cardinality(changed_options) AS names_kept,
+       changed_options[cardinality(changed_options)] AS names_marker
+  FROM usermap.audit_log ORDER BY id DESC LIMIT 1;
+-- mapping_meta's secret_changed_at still follows the whole list: a secret
+-- option added past the cut of changed_options counts.
+SELECT format('ALTER USER MAPPING FOR CURRENT_USER SERVER regress_um_srv OPTIONS (%s, ADD sslpassword %L)',
+              string_agg(format('SET option_number_%s %L', lpad(i::text, 4, '0'), repeat('x', 20)), ', '),
+              'added-secret') AS many
+  FROM generate_series(1, 3000) i \gset
+SELECT secret_changed_at AS before FROM usermap.mapping_meta
+ WHERE umuser = 'regress_um_mallory'::regrole \gset
+SET ROLE regress_um_mallory;
+:many;
+RESET ROLE;
+SELECT m.secret_changed_at > :'before' AS secret_changed,
+       'sslpassword' = ANY (a.changed_options) AS named_in_kept,
+       a.changed_options[cardinality(a.changed_options)] AS names_marker,
+       position('added-secret' in a.new_options::text) AS secret_at
+  FROM usermap.mapping_meta m, usermap.audit_log a
+ WHERE m.umuser = 'regress_um_mallory'::regrole
+   AND a.id = (SELECT max(id) FROM usermap.audit_log);
+
 -- Clean up
 DROP SERVER regress_um_srv CASCADE;
 DROP FOREIGN DATA WRAPPER regress_um_fdw;

@@ -511,8 +511,9 @@ find_detached_row(Relation rel, Snapshot snapshot, const ChangeRecord *rec)
 
 /*
  * The mapping's own metadata row (its OID's, describing it), copied, or
- * NULL.  A row under its OID that describes another mapping, left behind
- * by a drop usermap did not see, is returned through "stale".
+ * NULL, as "snapshot" sees it.  A row under its OID that describes another
+ * mapping, left behind by a drop usermap did not see, is returned through
+ * "stale".
  *
  * The row is read where this backend last wrote it, if it remembers that
  * and the snapshot sees a row of the mapping's OID there: the primary key
@@ -538,7 +539,8 @@ find_own_row(UsermapWriter *writer, Oid pkey, Snapshot snapshot,
 			tuple = NULL;
 	}
 	if (tuple == NULL)
-		tuple = usermap_writer_fetch_key(writer, pkey, rec->umid, snapshot, NULL);
+		tuple = usermap_writer_fetch_key(writer, pkey, META_UMID, rec->umid,
+										 snapshot);
 	if (tuple == NULL)
 		return NULL;
 
@@ -593,36 +595,15 @@ form_meta_row(const ChangeRecord *rec, HeapTuple old, TupleDesc desc,
 }
 
 /*
- * Delete the row under the mapping's OID that a dropped mapping left
- * behind, if the latest snapshot sees one, other than the row at "skip"
- * (if not NULL).
- */
-static void
-delete_left_behind(UsermapWriter *writer, const UsermapTables *tables,
-				   const ChangeRecord *rec, ItemPointer skip)
-{
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	HeapTuple	left_behind;
-
-	left_behind = usermap_writer_fetch_key(writer, tables->meta_pkey,
-										   rec->umid, snapshot, skip);
-	if (left_behind != NULL)
-		usermap_writer_delete(writer, &left_behind->t_self);
-	UnregisterSnapshot(snapshot);
-}
-
-/*
  * CREATE: the mapping's fresh row of usermap.mapping_meta, through
  * "writer".
  *
  * The mapping's OID is new to pg_user_mapping, so a row already under it
  * can only be one a dropped mapping with that OID left behind while
- * usermap was not recording.  Rather than look for one before every
- * CREATE, the row is inserted with the primary key left to report it;
- * only then is it found, deleted, and the key checked again.  Where
- * another unique index or an exclusion constraint could refuse the new
- * row because of the one left behind (which may name the same user and
- * server), that one is looked for and deleted first.
+ * usermap was not recording (a superuser's session with usermap.enabled
+ * off, a drop in a database without the extension's library loaded).
+ * The latest snapshot is asked for one, which is deleted before the new
+ * row is inserted.
  */
 static void
 create_meta_row(UsermapWriter *writer, const UsermapTables *tables,
@@ -630,20 +611,18 @@ create_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 {
 	Datum		values[META_NATTS];
 	bool		nulls[META_NATTS];
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	HeapTuple	left_behind;
 	ItemPointerData tid;
 
+	left_behind = usermap_writer_fetch_key(writer, tables->meta_pkey, META_UMID,
+										   rec->umid, snapshot);
+	if (left_behind != NULL)
+		usermap_writer_delete(writer, left_behind);
+	UnregisterSnapshot(snapshot);
+
 	form_meta_row(rec, NULL, RelationGetDescr(writer->rel), values, nulls);
-	if (!usermap_writer_key_stands_alone(writer, tables->meta_pkey))
-	{
-		delete_left_behind(writer, tables, rec, NULL);
-		usermap_writer_insert(writer, values, nulls, META_NATTS, &tid);
-	}
-	else if (usermap_writer_insert_new_key(writer, values, nulls, META_NATTS,
-										   tables->meta_pkey, &tid))
-	{
-		delete_left_behind(writer, tables, rec, &tid);
-		usermap_writer_confirm_key(writer, tables->meta_pkey, rec->umid, &tid);
-	}
+	usermap_writer_insert(writer, values, nulls, META_NATTS, &tid);
 	usermap_meta_row_note(rec->umid, &tid);
 }
 
@@ -679,19 +658,18 @@ update_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 	history = own ? own : find_detached_row(writer->rel, snapshot, rec);
 
 	if (stale != NULL)
-		usermap_writer_delete(writer, &stale->t_self);
+		usermap_writer_delete(writer, stale);
 
 	if (rec->action == USERMAP_ACTION_ALTER && own != NULL)
 	{
 		form_meta_row(rec, own, RelationGetDescr(writer->rel), values, nulls);
-		usermap_writer_update(writer, &own->t_self, values, nulls, META_NATTS,
-							  &tid);
+		usermap_writer_update(writer, own, values, nulls, META_NATTS, &tid);
 		usermap_meta_row_note(rec->umid, &tid);
 	}
 	else
 	{
 		if (history != NULL)
-			usermap_writer_delete(writer, &history->t_self);
+			usermap_writer_delete(writer, history);
 		if (rec->action == USERMAP_ACTION_ALTER)
 		{
 			form_meta_row(rec, history, RelationGetDescr(writer->rel),
@@ -865,11 +843,12 @@ usermap_record_change(UserMappingAction action, Oid umid, Oid umuser,
 		rec.user_name = NameStr(rec.user_name_buf);
 	else
 		elog(ERROR, "cache lookup failed for role %u", umuser);
-	rec.old_options = usermap_options_jsonb(old_options, true);
-	rec.new_options = usermap_options_jsonb(new_options, true);
+	rec.old_options = usermap_trail_options_jsonb(old_options);
+	rec.new_options = usermap_trail_options_jsonb(new_options);
 	rec.changed_options = usermap_changed_options(old_options, new_options,
 												  stmt_options);
 	rec.secret_changed = usermap_any_secret(rec.changed_options);
+	rec.changed_options = usermap_trail_names(rec.changed_options);
 	rec.session_role = recorded_role_name(GetSessionUserId(),
 										  &rec.session_role_buf);
 	/* one look-up where no SET ROLE or SECURITY DEFINER is in force */

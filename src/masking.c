@@ -25,6 +25,7 @@
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "fmgr.h"
 #include "nodes/value.h"
@@ -86,44 +87,36 @@ set_jsonb_string(JsonbValue *v, const char *s)
 }
 
 /*
- * An option list (DefElems with String values, as options.c builds them)
- * as a jsonb object, or NULL for an empty list.
- *
- * Every change builds up to two of these for its audit row, so the object
- * is handed to JsonbValueToJsonb whole, its pairs sorted and unique as
- * jsonb stores them, rather than pushed one value at a time through
- * pushJsonbValue, which does the same work in more steps.  Option names
+ * The pairs of an option list (DefElems with String values, as options.c
+ * builds them), each value masked unless "reveal" and not a secret, in
+ * the order jsonb stores them and unique as it keeps them.  Option names
  * are unique in any list the server accepts; were one repeated, the last
- * would be kept, as pushJsonbValue keeps it.
+ * would be kept, as pushJsonbValue keeps it.  Sets *npairs.
  */
-Jsonb *
-usermap_options_jsonb(List *options, bool reveal)
+static JsonbPair *
+option_pairs(List *options, bool reveal, int *npairs)
 {
-	int			npairs = 0;
+	int			n = 0;
 	JsonbPair  *pairs;
-	JsonbValue	object;
 	ListCell   *cell;
 
-	if (options == NIL)
-		return NULL;
-
-	pairs = palloc(list_length(options) * sizeof(JsonbPair));
+	pairs = palloc((list_length(options) + 1) * sizeof(JsonbPair));
 	foreach(cell, options)
 	{
 		DefElem    *def = lfirst_node(DefElem, cell);
 		bool		show = reveal && !usermap_is_secret_option(def->defname);
-		JsonbPair  *pair = &pairs[npairs];
+		JsonbPair  *pair = &pairs[n];
 
 		set_jsonb_string(&pair->key, def->defname);
 		set_jsonb_string(&pair->value, show ? defGetString(def) : USERMAP_MASK);
-		pair->order = npairs++;
+		pair->order = n++;
 	}
-	if (npairs > 1)
+	if (n > 1)
 	{
 		int			kept = 1;
 
-		qsort(pairs, npairs, sizeof(JsonbPair), jsonb_pair_cmp);
-		for (int i = 1; i < npairs; i++)
+		qsort(pairs, n, sizeof(JsonbPair), jsonb_pair_cmp);
+		for (int i = 1; i < n; i++)
 		{
 			JsonbValue *last = &pairs[kept - 1].key;
 
@@ -133,13 +126,141 @@ usermap_options_jsonb(List *options, bool reveal)
 				continue;
 			pairs[kept++] = pairs[i];
 		}
-		npairs = kept;
+		n = kept;
 	}
+	*npairs = n;
+	return pairs;
+}
+
+static Jsonb *
+pairs_to_jsonb(JsonbPair *pairs, int npairs)
+{
+	JsonbValue	object;
 
 	object.type = jbvObject;
 	object.val.object.nPairs = npairs;
 	object.val.object.pairs = pairs;
 	return JsonbValueToJsonb(&object);
+}
+
+/*
+ * An option list as a jsonb object, or NULL for an empty list.
+ *
+ * Every change builds up to two of these for its audit row, so the object
+ * is handed to JsonbValueToJsonb whole, its pairs sorted and unique as
+ * jsonb stores them, rather than pushed one value at a time through
+ * pushJsonbValue, which does the same work in more steps.
+ */
+Jsonb *
+usermap_options_jsonb(List *options, bool reveal)
+{
+	JsonbPair  *pairs;
+	int			npairs;
+
+	if (options == NIL)
+		return NULL;
+	pairs = option_pairs(options, reveal, &npairs);
+	return pairs_to_jsonb(pairs, npairs);
+}
+
+/*
+ * The marker that ends a list the audit trail cut: longer than any
+ * identifier (NAMEDATALEN - 1 bytes), so that it can never be the name of
+ * an option.
+ */
+static char *
+trail_marker(int left, const char *what)
+{
+	char	   *marker = psprintf("[usermap: %d more %s not kept; one change keeps %d bytes of them]",
+								  left, what, USERMAP_TRAIL_OPTIONS_KEEP);
+
+	Assert(strlen(marker) >= NAMEDATALEN);
+	return marker;
+}
+
+/*
+ * "value" as the audit trail keeps it: as it is, or, past
+ * USERMAP_TRAIL_VALUE_KEEP bytes, its first whole characters up to that
+ * length and a marker with its length.  Only readers who may see the
+ * value see the marker: the views mask a value whole.
+ */
+static void
+bound_value(JsonbValue *value)
+{
+	const char *s = value->val.string.val;
+	int			len = value->val.string.len;
+	int			keep;
+
+	if (len <= USERMAP_TRAIL_VALUE_KEEP)
+		return;
+	keep = pg_mbcliplen(s, len, USERMAP_TRAIL_VALUE_KEEP);
+	set_jsonb_string(value,
+					 psprintf("%.*s ...[usermap: value truncated to %d of %d bytes]",
+							  keep, s, keep, len));
+}
+
+/*
+ * An option list as the audit trail (and the server-log line of a change
+ * usermap could not record) keeps it, or NULL for an empty list: what
+ * usermap_options_jsonb(options, true) gives, bounded.  Any role with
+ * USAGE on a server can give its own mapping options of any length and
+ * number, and every change is recorded with the lists before and after,
+ * so each value is cut (bound_value), and once the pairs kept, in jsonb's
+ * order, hold USERMAP_TRAIL_OPTIONS_KEEP bytes of names and values, the
+ * rest are left out and one last pair, its key the marker and its value
+ * empty, says how many.
+ */
+Jsonb *
+usermap_trail_options_jsonb(List *options)
+{
+	JsonbPair  *pairs;
+	int			npairs;
+	Size		used = 0;
+
+	if (options == NIL)
+		return NULL;
+	pairs = option_pairs(options, true, &npairs);
+	for (int i = 0; i < npairs; i++)
+	{
+		bound_value(&pairs[i].value);
+		used += pairs[i].key.val.string.len + pairs[i].value.val.string.len;
+		if (used > USERMAP_TRAIL_OPTIONS_KEEP)
+		{
+			/* option_pairs left room for one more pair */
+			set_jsonb_string(&pairs[i].key,
+							 trail_marker(npairs - i, "options"));
+			set_jsonb_string(&pairs[i].value, "");
+			npairs = i + 1;
+			break;
+		}
+	}
+	return pairs_to_jsonb(pairs, npairs);
+}
+
+/*
+ * "names" (changed_options) as the audit trail keeps it: once the names
+ * kept hold USERMAP_TRAIL_OPTIONS_KEEP bytes, the rest are left out and
+ * the marker says how many.
+ */
+List *
+usermap_trail_names(List *names)
+{
+	List	   *kept = NIL;
+	Size		used = 0;
+	ListCell   *cell;
+
+	foreach(cell, names)
+	{
+		const char *name = (const char *) lfirst(cell);
+
+		used += strlen(name);
+		if (used > USERMAP_TRAIL_OPTIONS_KEEP)
+			return lappend(kept, trail_marker(list_length(names) -
+											  foreach_current_index(cell),
+											  "option names"));
+		kept = lappend(kept, (void *) name);
+	}
+	return kept;
 }
 
 /*

@@ -159,10 +159,10 @@ delete_meta_row(const UsermapTables *tables, Oid umid)
 
 	usermap_writer_open(&writer, tables->meta, NULL);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	tuple = usermap_writer_fetch_key(&writer, tables->meta_pkey, umid, snapshot,
-									 NULL);
+	tuple = usermap_writer_fetch_key(&writer, tables->meta_pkey, META_UMID,
+									 umid, snapshot);
 	if (HeapTupleIsValid(tuple))
-		usermap_writer_delete(&writer, &tuple->t_self);
+		usermap_writer_delete(&writer, tuple);
 	UnregisterSnapshot(snapshot);
 	usermap_writer_close(&writer);
 }

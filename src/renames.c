@@ -155,8 +155,8 @@ usermap_note_rename(Oid oid, bool is_role, const char *newname)
 			continue;
 		values[attnum - 1] = name;
 		nulls[attnum - 1] = false;
-		usermap_writer_update(&meta, &tuple->t_self, values, nulls,
-							  META_NATTS, &tid);
+		usermap_writer_update(&meta, tuple, values, nulls, META_NATTS,
+							  &tid);
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);

@@ -82,6 +82,27 @@ cmp_ok($sub->safe_psql('postgres', 'SELECT count(*) FROM usermap.audit_log'), '>
 	'the publisher\'s trail arrived');
 is($sub->safe_psql('postgres', 'SELECT count(*) FROM app_data'), '1', 'and so did the application\'s data');
 
+# usermap writes its tables as the executor writes any table, the check
+# of a published table's replica identity included: with mapping_meta
+# published and its replica identity taken away, a change that would
+# update or delete its row fails as an UPDATE would, and changes nothing.
+$pub->safe_psql('postgres', 'ALTER TABLE usermap.mapping_meta REPLICA IDENTITY NOTHING');
+my $before = $pub->safe_psql('postgres', q{SELECT umoptions FROM pg_user_mapping um
+	JOIN pg_foreign_server s ON s.oid = um.umserver WHERE s.srvname = 'um_a'});
+my ($rc, $out, $err) = $pub->psql('postgres',
+	q{ALTER USER MAPPING FOR regress_um_alice SERVER um_a OPTIONS (SET user 'changed')});
+like($err, qr/cannot update table "mapping_meta" because it does not have a replica identity and publishes updates/,
+	'a published mapping_meta without replica identity refuses the update, as UPDATE would');
+is($pub->safe_psql('postgres', q{SELECT umoptions FROM pg_user_mapping um
+	JOIN pg_foreign_server s ON s.oid = um.umserver WHERE s.srvname = 'um_a'}), $before,
+	'and the mapping is unchanged');
+$pub->safe_psql('postgres', 'ALTER TABLE usermap.mapping_meta REPLICA IDENTITY DEFAULT');
+$pub->safe_psql('postgres',
+	q{ALTER USER MAPPING FOR regress_um_alice SERVER um_a OPTIONS (SET user 'changed')});
+is($pub->safe_psql('postgres', q{SELECT count(*) FROM usermap.audit_log
+	WHERE action = 'ALTER' AND new_options->>'user' = 'changed'}), '1',
+	'with its replica identity back, the change is made and recorded once');
+
 $sub->stop;
 $pub->stop;
 done_testing();
