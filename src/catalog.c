@@ -20,14 +20,16 @@
  * the same moment means a later mapping that reuses the OID can never
  * inherit it.
  *
- * The rows are written by C rather than through SPI: the user making the
- * change may not write to usermap's tables (nobody but usermap should),
- * it avoids running SQL under another role, and it is several times
- * cheaper.  They go through the tables' constraints and indexes as an
- * INSERT, UPDATE or DELETE would, but fire no trigger and apply no
- * row-level security policy (mapping_meta's trigger exists for restores
- * only; see reattach.c); catalog_tables.c finds the tables through the
- * extension's membership and refuses tables it cannot write that way.
+ * The rows are written with the executor's single-row entry points
+ * (catalog_writer.c) rather than through SPI: the user making the change
+ * may not write to usermap's tables (nobody but usermap should), it
+ * avoids running SQL under another role, and it is several times cheaper.
+ * They go through the tables' constraints and indexes as an INSERT,
+ * UPDATE or DELETE would, but fire no trigger and apply no row-level
+ * security policy (mapping_meta's trigger exists for rows arriving from a
+ * restore or a subscription only; see reattach.c); catalog_tables.c finds
+ * the tables through the extension's membership and refuses tables it
+ * cannot write that way.
  * Rolling back the transaction, or a savepoint, rolls the rows back too.
  *
  * Mappings are named as pg_user_mappings names them: the public mapping
