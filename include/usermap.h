@@ -278,7 +278,12 @@ extern bool usermap_meta_row_hint(Oid umid, ItemPointer tid);
 extern void usermap_meta_row_note(Oid umid, ItemPointer tid);
 extern void usermap_check_own_schema(void);
 
-/* renames.c */
+/*
+ * ---------------------------------------------------------------------
+ * renames.c: names in mapping_meta kept current through renames
+ * ---------------------------------------------------------------------
+ */
+
 extern Oid	usermap_rename_target(Node *parsetree, bool *is_role);
 extern void usermap_note_rename(Oid oid, bool is_role, const char *newname);
 
