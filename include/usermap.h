@@ -332,12 +332,13 @@ extern void usermap_writer_close(UsermapWriter *writer);
 
 /*
  * What one change keeps of its option lists in the audit trail: each value
- * up to USERMAP_TRAIL_VALUE_KEEP bytes, each list (and changed_options)
- * up to USERMAP_TRAIL_OPTIONS_KEEP bytes of names and values, the rest
- * replaced by a marker (masking.c).
+ * up to USERMAP_TRAIL_VALUE_KEEP bytes, and of each list (and of
+ * changed_options) the first USERMAP_TRAIL_OPTIONS_KEEP entries, the rest
+ * counted by a marker (masking.c).  A count, not a size: what is kept
+ * must not depend on values some readers may not see.
  */
 #define USERMAP_TRAIL_VALUE_KEEP 1024
-#define USERMAP_TRAIL_OPTIONS_KEEP 16384
+#define USERMAP_TRAIL_OPTIONS_KEEP 64
 
 extern Jsonb *usermap_options_jsonb(List *options, bool reveal);
 extern Jsonb *usermap_trail_options_jsonb(List *options);

@@ -171,8 +171,8 @@ usermap_options_jsonb(List *options, bool reveal)
 static char *
 trail_marker(int left, const char *what)
 {
-	char	   *marker = psprintf("[usermap: %d more %s not kept; one change keeps %d bytes of them]",
-								  left, what, USERMAP_TRAIL_OPTIONS_KEEP);
+	char	   *marker = psprintf("[usermap: %d more %s not kept: the audit trail keeps %d %s per list]",
+								  left, what, USERMAP_TRAIL_OPTIONS_KEEP, what);
 
 	Assert(strlen(marker) >= NAMEDATALEN);
 	return marker;
@@ -205,62 +205,52 @@ bound_value(JsonbValue *value)
  * usermap_options_jsonb(options, true) gives, bounded.  Any role with
  * USAGE on a server can give its own mapping options of any length and
  * number, and every change is recorded with the lists before and after,
- * so each value is cut (bound_value), and once the pairs kept, in jsonb's
- * order, hold USERMAP_TRAIL_OPTIONS_KEEP bytes of names and values, the
- * rest are left out and one last pair, its key the marker and its value
- * empty, says how many.
+ * so each value is cut (bound_value), and past the first
+ * USERMAP_TRAIL_OPTIONS_KEEP pairs in jsonb's order the rest are left out
+ * and one last pair, its key the marker and its value empty, says how
+ * many.  What is kept depends on the names and their number alone, never
+ * on a value's length: the views show the keys to readers from whom they
+ * hide the values.
  */
 Jsonb *
 usermap_trail_options_jsonb(List *options)
 {
 	JsonbPair  *pairs;
 	int			npairs;
-	Size		used = 0;
 
 	if (options == NIL)
 		return NULL;
 	pairs = option_pairs(options, true, &npairs);
 	for (int i = 0; i < npairs; i++)
 	{
-		bound_value(&pairs[i].value);
-		used += pairs[i].key.val.string.len + pairs[i].value.val.string.len;
-		if (used > USERMAP_TRAIL_OPTIONS_KEEP)
+		if (i == USERMAP_TRAIL_OPTIONS_KEEP)
 		{
-			/* option_pairs left room for one more pair */
+			/* longer than any name, the marker sorts after every one */
 			set_jsonb_string(&pairs[i].key,
 							 trail_marker(npairs - i, "options"));
 			set_jsonb_string(&pairs[i].value, "");
 			npairs = i + 1;
 			break;
 		}
+		bound_value(&pairs[i].value);
 	}
 	return pairs_to_jsonb(pairs, npairs);
 }
 
 /*
- * "names" (changed_options) as the audit trail keeps it: once the names
- * kept hold USERMAP_TRAIL_OPTIONS_KEEP bytes, the rest are left out and
- * the marker says how many.
+ * "names" (changed_options) as the audit trail keeps it: past the first
+ * USERMAP_TRAIL_OPTIONS_KEEP names the rest are left out and the marker
+ * says how many.
  */
 List *
 usermap_trail_names(List *names)
 {
-	List	   *kept = NIL;
-	Size		used = 0;
-	ListCell   *cell;
+	int			n = list_length(names);
 
-	foreach(cell, names)
-	{
-		const char *name = (const char *) lfirst(cell);
-
-		used += strlen(name);
-		if (used > USERMAP_TRAIL_OPTIONS_KEEP)
-			return lappend(kept, trail_marker(list_length(names) -
-											  foreach_current_index(cell),
-											  "option names"));
-		kept = lappend(kept, (void *) name);
-	}
-	return kept;
+	if (n <= USERMAP_TRAIL_OPTIONS_KEEP)
+		return names;
+	return lappend(list_truncate(list_copy(names), USERMAP_TRAIL_OPTIONS_KEEP),
+				   trail_marker(n - USERMAP_TRAIL_OPTIONS_KEEP, "names"));
 }
 
 /*

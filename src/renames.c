@@ -101,6 +101,72 @@ row_is_renamed_objects(HeapTuple tuple, TupleDesc desc, Oid oid, bool is_role)
 }
 
 /*
+ * The mappings whose metadata rows, as the latest snapshot sees them,
+ * describe live mappings of server (or role) "oid", in OID order.
+ */
+static List *
+renamed_mappings(Relation rel, Oid oid, bool is_role)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *umids = NIL;
+	bool		isnull;
+
+	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		if (row_is_renamed_objects(tuple, desc, oid, is_role))
+			umids = lappend_oid(umids,
+								DatumGetObjectId(heap_getattr(tuple, META_UMID,
+															  desc, &isnull)));
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	list_sort(umids, list_oid_cmp);
+	return umids;
+}
+
+/*
+ * Give mapping "umid"'s metadata row the new name "name" in column
+ * "attnum", if it still describes a mapping of server (or role) "oid".
+ *
+ * The mapping is locked first as ALTER USER MAPPING locks it, so that a
+ * change of the mapping in progress in another session is waited for
+ * rather than met as a concurrently updated row, and the row is read
+ * afresh under the lock.  Mappings are locked in OID order, so that two
+ * renames wait for each other rather than deadlock.
+ */
+static void
+rename_row(UsermapWriter *meta, const UsermapTables *tables, Oid umid,
+		   Oid oid, bool is_role, const char *newname)
+{
+	TupleDesc	desc = RelationGetDescr(meta->rel);
+	Snapshot	snapshot;
+	HeapTuple	tuple;
+	Datum		values[META_NATTS];
+	bool		nulls[META_NATTS];
+	ItemPointerData tid;
+	int			attnum = is_role ? META_USER_NAME : META_SERVER_NAME;
+
+	usermap_lock_mapping(umid, ShareUpdateExclusiveLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	tuple = usermap_writer_fetch_key(meta, tables->meta_pkey, META_UMID, umid,
+									 snapshot);
+	if (tuple != NULL && row_is_renamed_objects(tuple, desc, oid, is_role))
+	{
+		heap_deform_tuple(tuple, desc, values, nulls);
+		if (nulls[attnum - 1] ||
+			strcmp(TextDatumGetCString(values[attnum - 1]), newname) != 0)
+		{
+			values[attnum - 1] = CStringGetTextDatum(newname);
+			nulls[attnum - 1] = false;
+			usermap_writer_update(meta, tuple, values, nulls, META_NATTS, &tid);
+		}
+	}
+	UnregisterSnapshot(snapshot);
+}
+
+/*
  * Server or role "oid" has just been renamed to "newname": give the rows
  * that describe its live mappings the new name.  The rows are written
  * through the table's constraints and indexes like every row usermap
@@ -112,12 +178,8 @@ usermap_note_rename(Oid oid, bool is_role, const char *newname)
 	UsermapTables tables;
 	EState	   *estate;
 	UsermapWriter meta;
-	TupleDesc	desc;
-	Snapshot	snapshot;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	int			attnum = is_role ? META_USER_NAME : META_SERVER_NAME;
-	Datum		name = CStringGetTextDatum(newname);
+	List	   *umids;
+	ListCell   *cell;
 
 	if (IsBinaryUpgrade || !usermap_tables_find(&tables, true))
 		return;
@@ -133,33 +195,15 @@ usermap_note_rename(Oid oid, bool is_role, const char *newname)
 		usermap_writer_close(&meta);
 		if (!usermap_tables_find(&tables, true))
 		{
+			ExecResetTupleTable(estate->es_tupleTable, false);
 			FreeExecutorState(estate);
 			return;
 		}
 	}
 
-	desc = RelationGetDescr(meta.rel);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(meta.rel, InvalidOid, false, snapshot, 0, NULL);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Datum		values[META_NATTS];
-		bool		nulls[META_NATTS];
-		ItemPointerData tid;
-
-		if (!row_is_renamed_objects(tuple, desc, oid, is_role))
-			continue;
-		heap_deform_tuple(tuple, desc, values, nulls);
-		if (!nulls[attnum - 1] &&
-			strcmp(TextDatumGetCString(values[attnum - 1]), newname) == 0)
-			continue;
-		values[attnum - 1] = name;
-		nulls[attnum - 1] = false;
-		usermap_writer_update(&meta, tuple, values, nulls, META_NATTS,
-							  &tid);
-	}
-	systable_endscan(scan);
-	UnregisterSnapshot(snapshot);
+	umids = renamed_mappings(meta.rel, oid, is_role);
+	foreach(cell, umids)
+		rename_row(&meta, &tables, lfirst_oid(cell), oid, is_role, newname);
 
 	usermap_writer_close(&meta);
 	ExecResetTupleTable(estate->es_tupleTable, false);
