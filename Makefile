@@ -67,7 +67,7 @@ REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=postgres_fdw \
 # Isolation specs: each race through usermap, and its *_core companion
 # recording what the server's own code does in the same race.
 ISOLATION = alter_alter create_create alter_drop drop_drop create_drop \
-	recheck_privileges create_skip rename_alter \
+	recheck_privileges create_skip rename_alter rename_rename \
 	alter_drop_server drop_owned different_mappings catalog_cache \
 	alter_alter_core create_create_core alter_drop_core drop_drop_core \
 	create_drop_core alter_drop_server_core drop_owned_core \

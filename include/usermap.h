@@ -284,8 +284,8 @@ extern void usermap_check_own_schema(void);
  * ---------------------------------------------------------------------
  */
 
-extern Oid	usermap_rename_target(Node *parsetree, bool *is_role);
-extern void usermap_note_rename(Oid oid, bool is_role, const char *newname);
+extern bool usermap_rename_kind(Node *parsetree, bool *is_role);
+extern void usermap_note_rename(bool is_role, const char *newname);
 
 /*
  * ---------------------------------------------------------------------
@@ -307,6 +307,7 @@ typedef struct UsermapWriter
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;		/* the row being written */
 	TupleTableSlot *found;		/* the row it replaces or deletes */
+	TupleTableSlot *table_slot; /* rows read, made when first needed */
 } UsermapWriter;
 
 extern void usermap_writer_open(UsermapWriter *writer, Oid relid,
@@ -319,6 +320,8 @@ extern void usermap_writer_update(UsermapWriter *writer, HeapTuple old,
 extern void usermap_writer_delete(UsermapWriter *writer, HeapTuple old);
 extern HeapTuple usermap_writer_fetch_tid(UsermapWriter *writer,
 										  ItemPointer tid, Snapshot snapshot);
+extern HeapTuple usermap_writer_settle_tid(UsermapWriter *writer,
+										   ItemPointer tid);
 extern HeapTuple usermap_writer_fetch_key(UsermapWriter *writer, Oid indexid,
 										  AttrNumber attnum, Oid key,
 										  Snapshot snapshot);

@@ -68,6 +68,23 @@ ALTER USER MAPPING FOR CURRENT_USER SERVER regress_um_srv
 RESET ROLE;
 SELECT statement FROM usermap.audit_log ORDER BY id DESC LIMIT 1;
 
+-- Whether a statement is cut must not depend on the length of values a
+-- reader may not see: one that is long only because of its values is
+-- kept whole, every value masked, and no marker.  For a reader who may
+-- not see the values, statements with a 3900-byte and a 4100-byte value
+-- read the same.
+SET ROLE regress_um_mallory;
+SELECT format('ALTER USER MAPPING FOR CURRENT_USER SERVER regress_um_srv OPTIONS (SET user %L)',
+              repeat('s', 3900)) AS v3900 \gset
+SELECT format('ALTER USER MAPPING FOR CURRENT_USER SERVER regress_um_srv OPTIONS (SET user %L)',
+              repeat('s', 4100)) AS v4100 \gset
+:v3900;
+:v4100;
+RESET ROLE;
+SELECT octet_length(statement) AS stored_bytes,
+       usermap.mask_statement(statement, false) AS reader_sees
+  FROM usermap.audit_log ORDER BY id DESC LIMIT 2;
+
 -- A long option list: cut at the bound too, values masked in what is kept
 -- (the option columns keep the values, secrets masked, of the first 64).
 SET ROLE regress_um_mallory;

@@ -73,6 +73,7 @@
 #include "foreign/foreign.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -298,7 +299,8 @@ usermap_catalog_leave_statement(UserMappingStatement saved)
 
 /*
  * "masked" (a statement, secrets masked) as the audit trail keeps it: as it
- * is, or, past USERMAP_STATEMENT_KEEP bytes, the start of the statement
+ * is; or, past USERMAP_STATEMENT_KEEP bytes, with every option value
+ * masked, and if that is still too long, the start of the statement
  * with every option value masked (a cut may fall inside a value, and what
  * is kept must not depend on where), then a marker giving the length and
  * the SHA-256 of that fully masked text, so that two floods can be told
@@ -322,6 +324,15 @@ bound_statement(char *masked)
 	if (all == NULL)
 		all = masked;
 	len = strlen(all);
+
+	/*
+	 * Whether a statement is cut must not tell a reader who may not see its
+	 * values how long they are: one whose values, masked, leave it within the
+	 * bound is kept whole, with every value masked (the option columns keep
+	 * them).
+	 */
+	if (len <= USERMAP_STATEMENT_KEEP)
+		return all;
 
 	ctx = pg_cryptohash_create(PG_SHA256);
 	if (pg_cryptohash_init(ctx) < 0 ||
@@ -512,37 +523,70 @@ find_detached_row(Relation rel, Snapshot snapshot, const ChangeRecord *rec)
 }
 
 /*
- * The mapping's own metadata row (its OID's, describing it), copied, or
- * NULL, as "snapshot" sees it.  A row under its OID that describes another
- * mapping, left behind by a drop usermap did not see, is returned through
- * "stale".
- *
- * The row is read where this backend last wrote it, if it remembers that
- * and the snapshot sees a row of the mapping's OID there: the primary key
- * on umid makes it the one row of that OID the snapshot sees, the one the
- * index would find.  Otherwise (another mapping was changed since, another
- * session changed this one, the table was rewritten), through the index.
+ * The row under the mapping's OID, copied, or NULL: read with "dirty", a
+ * dirty snapshot, where this backend last wrote it if it remembers that
+ * and a row of the mapping's OID is there (mapping_meta's primary key
+ * makes it the one live row of that OID), else through the index.
  */
 static HeapTuple
-find_own_row(UsermapWriter *writer, Oid pkey, Snapshot snapshot,
-			 const ChangeRecord *rec, HeapTuple *stale)
+fetch_own_row(UsermapWriter *writer, Oid pkey, SnapshotData *dirty,
+			  const ChangeRecord *rec)
 {
 	TupleDesc	desc = RelationGetDescr(writer->rel);
 	ItemPointerData tid;
 	HeapTuple	tuple = NULL;
 	bool		isnull;
 
-	*stale = NULL;
 	if (usermap_meta_row_hint(rec->umid, &tid))
 	{
-		tuple = usermap_writer_fetch_tid(writer, &tid, snapshot);
+		InitDirtySnapshot(*dirty);
+		tuple = usermap_writer_fetch_tid(writer, &tid, dirty);
 		if (tuple != NULL &&
 			DatumGetObjectId(heap_getattr(tuple, META_UMID, desc, &isnull)) != rec->umid)
 			tuple = NULL;
 	}
 	if (tuple == NULL)
+	{
+		InitDirtySnapshot(*dirty);
 		tuple = usermap_writer_fetch_key(writer, pkey, META_UMID, rec->umid,
-										 snapshot);
+										 dirty);
+	}
+	return tuple;
+}
+
+/*
+ * The mapping's own metadata row (its OID's, describing it), copied, or
+ * NULL.  A row under its OID that describes another mapping, left behind
+ * by a drop usermap did not see, is returned through "stale".
+ *
+ * The row is read as UPDATE reads the rows it changes: a transaction that
+ * is changing it (a rename of the mapping's server or user, renames.c,
+ * which takes no lock on the mapping) is waited for, and the row read
+ * again once it has ended; *waited says whether that happened.  The
+ * mapping's own changes are serialized by its lock (locking.c).
+ */
+static HeapTuple
+find_own_row(UsermapWriter *writer, Oid pkey, const ChangeRecord *rec,
+			 HeapTuple *stale, bool *waited)
+{
+	TupleDesc	desc = RelationGetDescr(writer->rel);
+	HeapTuple	tuple;
+	bool		isnull;
+
+	*stale = NULL;
+	*waited = false;
+	for (;;)
+	{
+		SnapshotData dirty;
+		TransactionId xwait;
+
+		tuple = fetch_own_row(writer, pkey, &dirty, rec);
+		xwait = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
+		if (tuple == NULL || !TransactionIdIsValid(xwait))
+			break;
+		XactLockTableWait(xwait, writer->rel, &tuple->t_self, XLTW_Update);
+		*waited = true;
+	}
 	if (tuple == NULL)
 		return NULL;
 
@@ -551,6 +595,32 @@ find_own_row(UsermapWriter *writer, Oid pkey, Snapshot snapshot,
 		return tuple;
 	*stale = tuple;
 	return NULL;
+}
+
+/*
+ * "rec" with the names the mapping's server and user have now, in
+ * "fresh".  After waiting for a transaction that changed the mapping's row
+ * (a rename), the names the statement resolved may be out of date, and
+ * the row must not be given them back.
+ */
+static const ChangeRecord *
+names_now(const ChangeRecord *rec, ChangeRecord *fresh)
+{
+	ForeignServer *server;
+
+	AcceptInvalidationMessages();
+	*fresh = *rec;
+	server = GetForeignServerExtended(rec->umserver, FSV_MISSING_OK);
+	if (server != NULL)
+		fresh->server_name_text = CStringGetTextDatum(server->servername);
+	if (rec->umuser != ACL_ID_PUBLIC)
+	{
+		char	   *name = GetUserNameFromId(rec->umuser, true);
+
+		if (name != NULL)
+			fresh->user_name_text = CStringGetTextDatum(name);
+	}
+	return fresh;
 }
 
 /*
@@ -653,11 +723,20 @@ update_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 	Datum		values[META_NATTS];
 	bool		nulls[META_NATTS];
 	ItemPointerData tid;
+	bool		waited;
+	ChangeRecord fresh;
 
 	Assert(rec->action != USERMAP_ACTION_CREATE);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	own = find_own_row(writer, tables->meta_pkey, snapshot, rec, &stale);
-	history = own ? own : find_detached_row(writer->rel, snapshot, rec);
+	own = find_own_row(writer, tables->meta_pkey, rec, &stale, &waited);
+	if (waited)
+		rec = names_now(rec, &fresh);
+	history = own;
+	if (own == NULL)
+	{
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
+		history = find_detached_row(writer->rel, snapshot, rec);
+		UnregisterSnapshot(snapshot);
+	}
 
 	if (stale != NULL)
 		usermap_writer_delete(writer, stale);
@@ -682,8 +761,6 @@ update_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 		else
 			usermap_meta_row_note(rec->umid, NULL);
 	}
-
-	UnregisterSnapshot(snapshot);
 }
 
 /*

@@ -44,6 +44,7 @@
 #include "access/tableam.h"
 #include "executor/executor.h"
 #include "storage/bufmgr.h"
+#include "utils/snapmgr.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 
@@ -76,6 +77,7 @@ usermap_writer_open(UsermapWriter *writer, Oid relid, EState *estate)
 										  &TTSOpsHeapTuple);
 	writer->found = ExecInitExtraTupleSlot(writer->estate, desc,
 										   &TTSOpsHeapTuple);
+	writer->table_slot = NULL;
 	MemoryContextSwitchTo(oldcxt);
 }
 
@@ -156,6 +158,24 @@ usermap_writer_delete(UsermapWriter *writer, HeapTuple old)
 }
 
 /*
+ * A slot of the table AM's own kind, for rows read from the writer's table
+ * (it may pin a buffer: every user clears it), made when first needed.
+ */
+static TupleTableSlot *
+writer_table_slot(UsermapWriter *writer)
+{
+	if (writer->table_slot == NULL)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(writer->estate->es_query_cxt);
+
+		writer->table_slot = table_slot_create(writer->rel,
+											   &writer->estate->es_tupleTable);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	return writer->table_slot;
+}
+
+/*
  * The row at "tid", copied, if "snapshot" sees it there; else NULL.  A TID
  * past the end of the table (truncated by VACUUM since it was noted) is no
  * row; any other TID is safe to read, whatever it now holds.
@@ -166,18 +186,45 @@ usermap_writer_fetch_tid(UsermapWriter *writer, ItemPointer tid,
 {
 	HeapTuple	tuple = NULL;
 	TupleTableSlot *slot;
-	MemoryContext oldcxt;
 
 	if (!ItemPointerIsValid(tid) ||
 		ItemPointerGetBlockNumber(tid) >= RelationGetNumberOfBlocks(writer->rel))
 		return NULL;
-	/* a slot of the table AM's own kind, which may pin a buffer */
-	oldcxt = MemoryContextSwitchTo(writer->estate->es_query_cxt);
-	slot = table_slot_create(writer->rel, &writer->estate->es_tupleTable);
-	MemoryContextSwitchTo(oldcxt);
+	slot = writer_table_slot(writer);
 	if (table_tuple_fetch_row_version(writer->rel, tid, snapshot, slot))
 		tuple = ExecCopySlotHeapTuple(slot);
 	ExecClearTuple(slot);
+	return tuple;
+}
+
+/*
+ * The newest version of the row at "tid", locked as UPDATE locks the rows
+ * it changes, copied; or NULL if the row is gone.  A transaction that is
+ * changing the row is waited for, and if it updated the row, its new
+ * version is followed (table_tuple_lock with
+ * TUPLE_LOCK_FLAG_FIND_LAST_VERSION, as the apply worker and EvalPlanQual
+ * lock rows).
+ */
+HeapTuple
+usermap_writer_settle_tid(UsermapWriter *writer, ItemPointer tid)
+{
+	TupleTableSlot *slot = writer_table_slot(writer);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TM_FailureData tmfd;
+	TM_Result	result;
+	HeapTuple	tuple = NULL;
+
+	result = table_tuple_lock(writer->rel, tid, snapshot, slot,
+							  GetCurrentCommandId(false),
+							  LockTupleNoKeyExclusive, LockWaitBlock,
+							  TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+	if (result == TM_Ok)
+		tuple = ExecCopySlotHeapTuple(slot);
+	else if (result != TM_Deleted)
+		elog(ERROR, "usermap: unexpected result %d locking a row of \"%s\"",
+			 (int) result, RelationGetRelationName(writer->rel));
+	ExecClearTuple(slot);
+	UnregisterSnapshot(snapshot);
 	return tuple;
 }
 

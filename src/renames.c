@@ -49,28 +49,20 @@
 #include "usermap_compat.h"
 
 /*
- * The server or role a RenameStmt renames, by OID, looked up before the
- * rename runs; InvalidOid when it renames something else, or nothing
- * usermap can find (the server's own code then reports the error).
+ * Is "parsetree" a rename usermap follows, of a foreign server or of a
+ * role?  *is_role says which.
  */
-Oid
-usermap_rename_target(Node *parsetree, bool *is_role)
+bool
+usermap_rename_kind(Node *parsetree, bool *is_role)
 {
 	RenameStmt *stmt;
 
 	if (!IsA(parsetree, RenameStmt))
-		return InvalidOid;
+		return false;
 	stmt = (RenameStmt *) parsetree;
 	*is_role = (stmt->renameType == OBJECT_ROLE);
-	if (stmt->renameType == OBJECT_FOREIGN_SERVER)
-	{
-		ForeignServer *srv = GetForeignServerByName(strVal(stmt->object), true);
-
-		return srv ? srv->serverid : InvalidOid;
-	}
-	if (stmt->renameType == OBJECT_ROLE)
-		return get_role_oid(stmt->subname, true);
-	return InvalidOid;
+	return stmt->renameType == OBJECT_FOREIGN_SERVER ||
+		stmt->renameType == OBJECT_ROLE;
 }
 
 /*
@@ -101,91 +93,101 @@ row_is_renamed_objects(HeapTuple tuple, TupleDesc desc, Oid oid, bool is_role)
 }
 
 /*
- * The mappings whose metadata rows, as the latest snapshot sees them,
- * describe live mappings of server (or role) "oid", in OID order.
+ * The TIDs of the metadata rows that, as the latest snapshot sees them,
+ * describe live mappings of server (or role) "oid".
  */
 static List *
-renamed_mappings(Relation rel, Oid oid, bool is_role)
+renamed_rows(Relation rel, Oid oid, bool is_role)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	SysScanDesc scan;
 	HeapTuple	tuple;
-	List	   *umids = NIL;
-	bool		isnull;
+	List	   *tids = NIL;
 
 	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 		if (row_is_renamed_objects(tuple, desc, oid, is_role))
-			umids = lappend_oid(umids,
-								DatumGetObjectId(heap_getattr(tuple, META_UMID,
-															  desc, &isnull)));
+		{
+			ItemPointer tid = palloc(sizeof(ItemPointerData));
+
+			*tid = tuple->t_self;
+			tids = lappend(tids, tid);
+		}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	list_sort(umids, list_oid_cmp);
-	return umids;
+	return tids;
 }
 
 /*
- * Give mapping "umid"'s metadata row the new name "name" in column
+ * Give the metadata row at "tid" the new name "newname" in column
  * "attnum", if it still describes a mapping of server (or role) "oid".
  *
- * The mapping is locked first as ALTER USER MAPPING locks it, so that a
- * change of the mapping in progress in another session is waited for
- * rather than met as a concurrently updated row, and the row is read
- * afresh under the lock.  Mappings are locked in OID order, so that two
- * renames wait for each other rather than deadlock.
+ * A change of the mapping in progress in another session is waited for,
+ * as UPDATE waits for a row another transaction is changing, and the row
+ * is then taken in its newest version (usermap_writer_settle_tid): a
+ * rename does not fail because an ALTER USER MAPPING got to the row first.
+ * No lock is taken per mapping, so a role with any number of mappings can
+ * be renamed within the lock table.
  */
 static void
-rename_row(UsermapWriter *meta, const UsermapTables *tables, Oid umid,
-		   Oid oid, bool is_role, const char *newname)
+rename_row(UsermapWriter *meta, ItemPointer tid, Oid oid, bool is_role,
+		   const char *newname)
 {
 	TupleDesc	desc = RelationGetDescr(meta->rel);
-	Snapshot	snapshot;
-	HeapTuple	tuple;
+	int			attnum = is_role ? META_USER_NAME : META_SERVER_NAME;
+	HeapTuple	tuple = usermap_writer_settle_tid(meta, tid);
 	Datum		values[META_NATTS];
 	bool		nulls[META_NATTS];
-	ItemPointerData tid;
-	int			attnum = is_role ? META_USER_NAME : META_SERVER_NAME;
+	ItemPointerData newtid;
 
-	usermap_lock_mapping(umid, ShareUpdateExclusiveLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	tuple = usermap_writer_fetch_key(meta, tables->meta_pkey, META_UMID, umid,
-									 snapshot);
-	if (tuple != NULL && row_is_renamed_objects(tuple, desc, oid, is_role))
-	{
-		heap_deform_tuple(tuple, desc, values, nulls);
-		if (nulls[attnum - 1] ||
-			strcmp(TextDatumGetCString(values[attnum - 1]), newname) != 0)
-		{
-			values[attnum - 1] = CStringGetTextDatum(newname);
-			nulls[attnum - 1] = false;
-			usermap_writer_update(meta, tuple, values, nulls, META_NATTS, &tid);
-		}
-	}
-	UnregisterSnapshot(snapshot);
+	if (tuple == NULL || !row_is_renamed_objects(tuple, desc, oid, is_role))
+		return;
+	heap_deform_tuple(tuple, desc, values, nulls);
+	if (!nulls[attnum - 1] &&
+		strcmp(TextDatumGetCString(values[attnum - 1]), newname) == 0)
+		return;
+	values[attnum - 1] = CStringGetTextDatum(newname);
+	nulls[attnum - 1] = false;
+	usermap_writer_update(meta, tuple, values, nulls, META_NATTS, &newtid);
 }
 
 /*
- * Server or role "oid" has just been renamed to "newname": give the rows
- * that describe its live mappings the new name.  The rows are written
- * through the table's constraints and indexes like every row usermap
- * writes, under the same locks and checks (see write_rows in catalog.c).
+ * A server or a role has just been renamed to "newname" (is_role says
+ * which): give the rows that describe its live mappings the new name.
+ * The renamed object is looked up by its new name, once renamed: the
+ * server waited for any lock on the object before renaming it, and a
+ * concurrent rename may have given the old name to another object
+ * meanwhile.  The rows are written through the table's constraints and
+ * indexes like every row usermap writes, under the same locks and checks
+ * (see write_rows in catalog.c).
  */
 void
-usermap_note_rename(Oid oid, bool is_role, const char *newname)
+usermap_note_rename(bool is_role, const char *newname)
 {
 	UsermapTables tables;
 	EState	   *estate;
 	UsermapWriter meta;
-	List	   *umids;
+	List	   *tids;
 	ListCell   *cell;
+	Oid			oid;
 
 	if (IsBinaryUpgrade || !usermap_tables_find(&tables, true))
 		return;
 
 	/* see the renamed catalog row and our own earlier rows */
 	CommandCounterIncrement();
+	if (is_role)
+		oid = get_role_oid(newname, true);
+	else
+	{
+		ForeignServer *server = GetForeignServerByName(newname, true);
+
+		oid = server ? server->serverid : InvalidOid;
+	}
+	if (!OidIsValid(oid))
+		return;
+
 	estate = CreateExecutorState();
 	for (;;)
 	{
@@ -201,9 +203,9 @@ usermap_note_rename(Oid oid, bool is_role, const char *newname)
 		}
 	}
 
-	umids = renamed_mappings(meta.rel, oid, is_role);
-	foreach(cell, umids)
-		rename_row(&meta, &tables, lfirst_oid(cell), oid, is_role, newname);
+	tids = renamed_rows(meta.rel, oid, is_role);
+	foreach(cell, tids)
+		rename_row(&meta, (ItemPointer) lfirst(cell), oid, is_role, newname);
 
 	usermap_writer_close(&meta);
 	ExecResetTupleTable(estate->es_tupleTable, false);

@@ -127,7 +127,7 @@ pass_down_noting_statement(PlannedStmt *pstmt, const char *queryString,
 /*
  * Pass down a RenameStmt; if it renamed a server or a role, keep the names
  * of the metadata rows of its mappings current (renames.c).  The target is
- * looked up before the rename, by its old name.
+ * looked up after the rename, by its new name.
  */
 static pg_noinline void
 pass_down_noting_rename(PlannedStmt *pstmt, const char *queryString,
@@ -136,13 +136,13 @@ pass_down_noting_rename(PlannedStmt *pstmt, const char *queryString,
 						DestReceiver *dest, QueryCompletion *qc)
 {
 	bool		is_role = false;
-	Oid			target = usermap_rename_target(pstmt->utilityStmt, &is_role);
+	bool		followed = usermap_rename_kind(pstmt->utilityStmt, &is_role);
 	char	   *newname = pstrdup(((RenameStmt *) pstmt->utilityStmt)->newname);
 
 	pass_down(pstmt, queryString, readOnlyTree, context, params,
 			  queryEnv, dest, qc);
-	if (OidIsValid(target))
-		usermap_note_rename(target, is_role, newname);
+	if (followed)
+		usermap_note_rename(is_role, newname);
 }
 
 /*
