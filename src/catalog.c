@@ -523,6 +523,19 @@ find_detached_row(Relation rel, Snapshot snapshot, const ChangeRecord *rec)
 }
 
 /*
+ * "dirty" made a dirty snapshot that has seen no transaction in progress
+ * (InitDirtySnapshot sets the type alone; the visibility test sets xmin
+ * and xmax only for the rows it examines).
+ */
+static void
+init_dirty(SnapshotData *dirty)
+{
+	InitDirtySnapshot(*dirty);
+	dirty->xmin = InvalidTransactionId;
+	dirty->xmax = InvalidTransactionId;
+}
+
+/*
  * The row under the mapping's OID, copied, or NULL: read with "dirty", a
  * dirty snapshot, where this backend last wrote it if it remembers that
  * and a row of the mapping's OID is there (mapping_meta's primary key
@@ -539,7 +552,7 @@ fetch_own_row(UsermapWriter *writer, Oid pkey, SnapshotData *dirty,
 
 	if (usermap_meta_row_hint(rec->umid, &tid))
 	{
-		InitDirtySnapshot(*dirty);
+		init_dirty(dirty);
 		tuple = usermap_writer_fetch_tid(writer, &tid, dirty);
 		if (tuple != NULL &&
 			DatumGetObjectId(heap_getattr(tuple, META_UMID, desc, &isnull)) != rec->umid)
@@ -547,7 +560,7 @@ fetch_own_row(UsermapWriter *writer, Oid pkey, SnapshotData *dirty,
 	}
 	if (tuple == NULL)
 	{
-		InitDirtySnapshot(*dirty);
+		init_dirty(dirty);
 		tuple = usermap_writer_fetch_key(writer, pkey, META_UMID, rec->umid,
 										 dirty);
 	}
@@ -581,8 +594,10 @@ find_own_row(UsermapWriter *writer, Oid pkey, const ChangeRecord *rec,
 		TransactionId xwait;
 
 		tuple = fetch_own_row(writer, pkey, &dirty, rec);
+		if (tuple == NULL)
+			break;
 		xwait = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
-		if (tuple == NULL || !TransactionIdIsValid(xwait))
+		if (!TransactionIdIsValid(xwait))
 			break;
 		XactLockTableWait(xwait, writer->rel, &tuple->t_self, XLTW_Update);
 		*waited = true;

@@ -21,7 +21,9 @@
 #   statement logged) and through the statement path (the text quoted in
 #   a COMMENT: parse analysis, the masking hook, pg_stat_statements), must
 #   grow at most linearly: the 100x time at most GROWTH_BOUND times the
-#   10x time, both measured in one run (a quadratic masker gives 100).
+#   10x time, both measured in one run (a quadratic masker gives 100,
+#   a linear one about 10; the bound, 40, leaves room for a machine
+#   loaded by other jobs, and each time is the best of five runs).
 #   Sizes stay below the masker's 1 MB limit, so that the masker reads
 #   every one; a text above it is hidden whole without being read.
 #
@@ -44,7 +46,7 @@ use UsermapHygiene;
 use UsermapProtocol;
 
 # The 100x time may be at most this many times the 10x time.
-my $GROWTH_BOUND = 30;
+my $GROWTH_BOUND = 40;
 
 my ($node, $pgaudit) = UsermapHygiene::start_node(pgaudit => 'optional');
 $node->safe_psql(
@@ -180,7 +182,7 @@ sub best_time
 {
 	my ($sql, %opt) = @_;
 	my $best;
-	for (1 .. 3)
+	for (1 .. 5)
 	{
 		my ($t) = timed_query($sql, %opt);
 		$best = $t if !defined $best || $t < $best;
