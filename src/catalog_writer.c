@@ -11,8 +11,12 @@
  * the replica-identity check of a published table, the heap, then every
  * index, with unique and exclusion constraints checked and expression and
  * partial indexes computed, as for a statement.  Rows are read with
- * systable_beginscan (access/index/genam.c), through an index or the
- * whole table, under the snapshot the caller gives.
+ * systable_beginscan_ordered (access/index/genam.c) through the index the
+ * writer opened, or with table_tuple_fetch_row_version at a TID, under the
+ * snapshot the caller gives; and locked in their newest version with
+ * table_tuple_lock, as the apply worker and EvalPlanQual lock the rows
+ * they are about to change.  No signature used here differs between the
+ * supported majors.
  *
  * What usermap leaves out is triggers and row-level security.
  * usermap_tables_find (catalog_tables.c) refuses tables with either, but
@@ -24,7 +28,8 @@
  * behalf of the user-mapping statement, by a role that has none on them
  * (see the README's Security section).
  *
- * Nothing is kept from one change to the next: a writer opens the table
+ * Nothing is kept from one change to the next (but the TID hint of
+ * catalog_tables.c, which every use checks): a writer opens the table
  * and its indexes, and its executor state holds whatever the executor
  * compiles (CHECK constraints, index expressions and predicates), which
  * is freed with it, as after a statement.
