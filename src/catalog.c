@@ -575,19 +575,18 @@ fetch_own_row(UsermapWriter *writer, Oid pkey, SnapshotData *dirty,
  * The row is read as UPDATE reads the rows it changes: a transaction that
  * is changing it (a rename of the mapping's server or user, renames.c,
  * which takes no lock on the mapping) is waited for, and the row read
- * again once it has ended; *waited says whether that happened.  The
- * mapping's own changes are serialized by its lock (locking.c).
+ * again once it has ended.  The mapping's own changes are serialized by
+ * its lock (locking.c).
  */
 static HeapTuple
 find_own_row(UsermapWriter *writer, Oid pkey, const ChangeRecord *rec,
-			 HeapTuple *stale, bool *waited)
+			 HeapTuple *stale)
 {
 	TupleDesc	desc = RelationGetDescr(writer->rel);
 	HeapTuple	tuple;
 	bool		isnull;
 
 	*stale = NULL;
-	*waited = false;
 	for (;;)
 	{
 		SnapshotData dirty;
@@ -600,7 +599,6 @@ find_own_row(UsermapWriter *writer, Oid pkey, const ChangeRecord *rec,
 		if (!TransactionIdIsValid(xwait))
 			break;
 		XactLockTableWait(xwait, writer->rel, &tuple->t_self, XLTW_Update);
-		*waited = true;
 	}
 	if (tuple == NULL)
 		return NULL;
@@ -614,28 +612,62 @@ find_own_row(UsermapWriter *writer, Oid pkey, const ChangeRecord *rec,
 
 /*
  * "rec" with the names the mapping's server and user have now, in
- * "fresh".  After waiting for a transaction that changed the mapping's row
- * (a rename), the names the statement resolved may be out of date, and
- * the row must not be given them back.
+ * "fresh" (or "rec" itself, where they are the ones it holds).  The names
+ * were resolved when the statement began; a rename of the server or the
+ * user that committed since (one this change waited for, or one that
+ * committed just before the row was read) must not be undone by writing
+ * them back into the row.  Invalidations are read first, so that the
+ * syscache has the committed names.
  */
 static const ChangeRecord *
 names_now(const ChangeRecord *rec, ChangeRecord *fresh)
 {
-	ForeignServer *server;
+	HeapTuple	tuple;
+	const char *server_name = rec->server_name;
+	NameData	user_name;
 
 	AcceptInvalidationMessages();
-	*fresh = *rec;
-	server = GetForeignServerExtended(rec->umserver, FSV_MISSING_OK);
-	if (server != NULL)
-		fresh->server_name_text = CStringGetTextDatum(server->servername);
-	if (rec->umuser != ACL_ID_PUBLIC)
+	tuple = SearchSysCache1(FOREIGNSERVEROID, ObjectIdGetDatum(rec->umserver));
+	if (HeapTupleIsValid(tuple))
 	{
-		char	   *name = GetUserNameFromId(rec->umuser, true);
-
-		if (name != NULL)
-			fresh->user_name_text = CStringGetTextDatum(name);
+		server_name = pstrdup(NameStr(((Form_pg_foreign_server) GETSTRUCT(tuple))->srvname));
+		ReleaseSysCache(tuple);
 	}
+	if (strcmp(server_name, rec->server_name) == 0 &&
+		(rec->umuser == ACL_ID_PUBLIC ||
+		 !lookup_role_name(rec->umuser, &user_name) ||
+		 strcmp(NameStr(user_name), rec->user_name) == 0))
+		return rec;
+
+	*fresh = *rec;
+	fresh->server_name_text = CStringGetTextDatum(server_name);
+	if (rec->umuser != ACL_ID_PUBLIC &&
+		lookup_role_name(rec->umuser, &user_name))
+		fresh->user_name_text = CStringGetTextDatum(NameStr(user_name));
 	return fresh;
+}
+
+/*
+ * In a transaction whose snapshot outlives a statement (REPEATABLE READ,
+ * SERIALIZABLE), the mapping's row "tuple", read in its newest version,
+ * must be the one that snapshot sees: else another transaction changed
+ * it after the snapshot was taken (a rename), and the change fails as an
+ * UPDATE of the row would.
+ */
+static void
+check_row_serializable(UsermapWriter *writer, Oid pkey, HeapTuple tuple,
+					   const ChangeRecord *rec)
+{
+	HeapTuple	seen;
+
+	if (!IsolationUsesXactSnapshot() || tuple == NULL)
+		return;
+	seen = usermap_writer_fetch_key(writer, pkey, META_UMID, rec->umid,
+									GetTransactionSnapshot());
+	if (seen == NULL || !ItemPointerEquals(&seen->t_self, &tuple->t_self))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to concurrent update")));
 }
 
 /*
@@ -738,12 +770,12 @@ update_meta_row(UsermapWriter *writer, const UsermapTables *tables,
 	Datum		values[META_NATTS];
 	bool		nulls[META_NATTS];
 	ItemPointerData tid;
-	bool		waited;
 	ChangeRecord fresh;
 
 	Assert(rec->action != USERMAP_ACTION_CREATE);
-	own = find_own_row(writer, tables->meta_pkey, rec, &stale, &waited);
-	if (waited)
+	own = find_own_row(writer, tables->meta_pkey, rec, &stale);
+	check_row_serializable(writer, tables->meta_pkey, own ? own : stale, rec);
+	if (rec->action == USERMAP_ACTION_ALTER)
 		rec = names_now(rec, &fresh);
 	history = own;
 	if (own == NULL)
