@@ -343,6 +343,16 @@ extern void usermap_writer_close(UsermapWriter *writer);
 #define USERMAP_TRAIL_VALUE_KEEP 1024
 #define USERMAP_TRAIL_OPTIONS_KEEP 64
 
+/*
+ * How a statement cut for the audit trail (catalog.c, bound_statement)
+ * ends: this, the bytes kept, " of ", the length of the whole statement
+ * with every option value masked, USERMAP_STATEMENT_CUT_MIDDLE, its
+ * SHA-256 in lower-case hex, and "]".  mask_statement() (masking.c) shows
+ * such a marker as it is.
+ */
+#define USERMAP_STATEMENT_CUT_HEAD " ...\n[usermap: statement truncated to "
+#define USERMAP_STATEMENT_CUT_MIDDLE " bytes, every option value masked; sha256 "
+
 extern Jsonb *usermap_options_jsonb(List *options, bool reveal);
 extern Jsonb *usermap_trail_options_jsonb(List *options);
 extern List *usermap_trail_names(List *names);

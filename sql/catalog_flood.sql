@@ -98,6 +98,22 @@ SELECT octet_length(statement) <= 4096 + 200 AS bounded,
        jsonb_array_length(jsonb_path_query_array(new_options, '$.keyvalue()')) AS options_kept
   FROM usermap.audit_log ORDER BY id DESC LIMIT 1;
 
+-- What a reader who may not see the values reads of a cut statement: the
+-- text before the marker, every value masked (the cut may fall inside a
+-- value, whose masking runs to the end of that text), then the marker as
+-- it is stored.
+SELECT substring(usermap.mask_statement(statement, false) from '\[usermap: .*\]$') =
+         substring(statement from '\[usermap: .*\]$') AS marker_shown,
+       right(usermap.mask_statement(statement, false), 200) AS reader_sees_end
+  FROM usermap.audit_log ORDER BY id DESC LIMIT 1;
+-- Only a well-formed marker at the very end is: a value cut short before
+-- one is masked, and with a hash one digit short or long, or a marker
+-- that is not last, the text is masked as any other.
+SELECT n, usermap.mask_statement(format(E'ALTER USER MAPPING FOR u SERVER s OPTIONS (ADD user \'alice\', ADD host \'db.example%s]%s',
+                                        E' ...\n[usermap: statement truncated to 4096 of 5000 bytes, every option value masked; sha256 ' || repeat('a', n),
+                                        tail), false) AS reader_sees
+  FROM (VALUES (64, ''), (63, ''), (65, ''), (64, ' ')) v(n, tail);
+
 -- A statement that changes nothing is still recorded: whether a SET
 -- matched a value the reader may not see must not show (see
 -- catalog_oracle), and so must not decide whether a row is written.

@@ -346,7 +346,8 @@ bound_statement(char *masked)
 
 	/* whole characters only */
 	keep = pg_mbcliplen(all, (int) Min(len, (size_t) INT_MAX), USERMAP_STATEMENT_KEEP);
-	return psprintf("%.*s ...\n[usermap: statement truncated to %d of %zu bytes, every option value masked; sha256 %s]",
+	return psprintf("%.*s" USERMAP_STATEMENT_CUT_HEAD "%d of %zu"
+					USERMAP_STATEMENT_CUT_MIDDLE "%s]",
 					keep, all, keep, len, hex);
 }
 

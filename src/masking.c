@@ -24,6 +24,7 @@
 
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "common/sha2.h"
 #include "foreign/foreign.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -550,15 +551,88 @@ usermap_mask_option_values(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Step back from "end" over the bytes that "accept" takes: where the run
+ * begins if it is one to "most" bytes long, else NULL.
+ */
+static const char *
+back_over(const char *start, const char *end, int (*accept) (int), int most)
+{
+	const char *p = end;
+
+	while (p > start && end - p <= most && accept((unsigned char) p[-1]))
+		p--;
+	if (p == end || end - p > most)
+		return NULL;
+	return p;
+}
+
+static int
+is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* lower-case hexadecimal digits, as bound_statement (catalog.c) writes */
+static int
+is_lower_hex(int c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f');
+}
+
+/*
+ * Step back over the literal "lit" ending at "end"; NULL if it is not there.
+ */
+static const char *
+back_over_literal(const char *start, const char *end, const char *lit)
+{
+	size_t		n = strlen(lit);
+
+	if (end == NULL || (size_t) (end - start) < n ||
+		memcmp(end - n, lit, n) != 0)
+		return NULL;
+	return end - n;
+}
+
+/*
+ * Where the marker that ends a statement cut for the audit trail begins
+ * (see USERMAP_STATEMENT_CUT_HEAD), or NULL if "s" does not end with one.
+ * Read from the end, so that the work is bounded whatever the text.  The
+ * marker holds only digits and a hash, never a value.
+ */
+static const char *
+statement_cut_marker(const char *s, size_t len)
+{
+	const char *end = s + len;
+	const char *p;
+
+	p = back_over_literal(s, end, "]");
+	if (p == NULL || p - s < 2 * PG_SHA256_DIGEST_LENGTH)
+		return NULL;
+	p = back_over(s, p, is_lower_hex, 2 * PG_SHA256_DIGEST_LENGTH);
+	if (p == NULL || end - 1 - p != 2 * PG_SHA256_DIGEST_LENGTH)
+		return NULL;
+	p = back_over_literal(s, p, USERMAP_STATEMENT_CUT_MIDDLE);
+	p = p ? back_over(s, p, is_digit, 20) : NULL;
+	p = back_over_literal(s, p, " of ");
+	p = p ? back_over(s, p, is_digit, 10) : NULL;
+	return back_over_literal(s, p, USERMAP_STATEMENT_CUT_HEAD);
+}
+
+/*
  * usermap.mask_statement(statement text, reveal boolean) returns text
  *
  * A statement as the audit trail stores it (secrets already masked); with
- * reveal false (or NULL) every option value in it is masked.
+ * reveal false (or NULL) every option value in it is masked.  The marker
+ * that ends a statement cut for the trail is shown as it is, after the
+ * text before it is masked: the cut may fall inside a value, and the
+ * masking of such an unfinished value runs to the end of its text.
  */
 Datum
 usermap_mask_statement(PG_FUNCTION_ARGS)
 {
 	text	   *statement;
+	char	   *str;
+	const char *marker;
 	char	   *masked;
 
 	if (PG_ARGISNULL(0))
@@ -566,7 +640,18 @@ usermap_mask_statement(PG_FUNCTION_ARGS)
 	statement = PG_GETARG_TEXT_PP(0);
 	if (!PG_ARGISNULL(1) && PG_GETARG_BOOL(1))
 		PG_RETURN_TEXT_P(statement);
-	masked = usermap_redact_every_value(text_to_cstring(statement));
+	str = text_to_cstring(statement);
+	marker = statement_cut_marker(str, strlen(str));
+	if (marker != NULL)
+	{
+		char	   *before = pnstrdup(str, marker - str);
+
+		masked = usermap_redact_every_value(before);
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s%s",
+												  masked ? masked : before,
+												  marker)));
+	}
+	masked = usermap_redact_every_value(str);
 	if (masked == NULL)
 		PG_RETURN_TEXT_P(statement);
 	PG_RETURN_TEXT_P(cstring_to_text(masked));
