@@ -344,12 +344,16 @@ extern void usermap_writer_close(UsermapWriter *writer);
 #define USERMAP_TRAIL_OPTIONS_KEEP 64
 
 /*
- * How a statement cut for the audit trail (catalog.c, bound_statement)
- * ends: this, the bytes kept, " of ", the length of the whole statement
- * with every option value masked, USERMAP_STATEMENT_CUT_MIDDLE, its
- * SHA-256 in lower-case hex, and "]".  mask_statement() (masking.c) shows
- * such a marker as it is.
+ * How much of a statement the audit trail keeps: any role with USAGE on a
+ * server can send a user-mapping statement of any length (a comment after
+ * the options), and every change is recorded.  A longer statement is kept
+ * as its first USERMAP_STATEMENT_KEEP bytes (catalog.c, bound_statement)
+ * followed by a marker: USERMAP_STATEMENT_CUT_HEAD, the number of bytes
+ * kept, " of ", the length of the whole statement with every option value
+ * masked, USERMAP_STATEMENT_CUT_MIDDLE, its SHA-256 in lower-case hex, and
+ * "]".  mask_statement() (masking.c) shows such a marker as it is.
  */
+#define USERMAP_STATEMENT_KEEP 4096
 #define USERMAP_STATEMENT_CUT_HEAD " ...\n[usermap: statement truncated to "
 #define USERMAP_STATEMENT_CUT_MIDDLE " bytes, every option value masked; sha256 "
 

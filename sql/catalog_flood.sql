@@ -99,20 +99,33 @@ SELECT octet_length(statement) <= 4096 + 200 AS bounded,
   FROM usermap.audit_log ORDER BY id DESC LIMIT 1;
 
 -- What a reader who may not see the values reads of a cut statement: the
--- text before the marker, every value masked (the cut may fall inside a
--- value, whose masking runs to the end of that text), then the marker as
--- it is stored.
+-- text before the marker with every value masked, then the marker as it
+-- is stored.  (Masked with the text, the marker, which is not SQL, made
+-- the masking fail closed and mask it too.)  The kept text ends inside
+-- the option list, so everything from it on is masked, names included.
 SELECT substring(usermap.mask_statement(statement, false) from '\[usermap: .*\]$') =
          substring(statement from '\[usermap: .*\]$') AS marker_shown,
        right(usermap.mask_statement(statement, false), 200) AS reader_sees_end
   FROM usermap.audit_log ORDER BY id DESC LIMIT 1;
--- Only a well-formed marker at the very end is: a value cut short before
--- one is masked, and with a hash one digit short or long, or a marker
--- that is not last, the text is masked as any other.
-SELECT n, usermap.mask_statement(format(E'ALTER USER MAPPING FOR u SERVER s OPTIONS (ADD user \'alice\', ADD host \'db.example%s]%s',
-                                        E' ...\n[usermap: statement truncated to 4096 of 5000 bytes, every option value masked; sha256 ' || repeat('a', n),
-                                        tail), false) AS reader_sees
-  FROM (VALUES (64, ''), (63, ''), (65, ''), (64, ' ')) v(n, tail);
+-- Only a marker exactly as usermap writes it, at the very end, is kept as
+-- it is: the bytes it says were kept are those before it, without a
+-- leading zero, and the hash has 64 lower-case hex digits.  Controls: one
+-- byte more or less, a leading zero, a hash one digit short or long or in
+-- upper case, a marker that is not last; each text is masked as any other.
+WITH t(kept) AS (
+  VALUES (E'ALTER USER MAPPING FOR u SERVER s OPTIONS (ADD user \'alice\', ADD host \'db.example'))
+SELECT c.name, usermap.mask_statement(
+         format(E'%s ...\n[usermap: statement truncated to %s of 5000 bytes, every option value masked; sha256 %s]%s',
+                t.kept, c.k, c.hash, c.tail), false) AS reader_sees
+  FROM t, LATERAL (VALUES
+    ('exact', octet_length(t.kept)::text, repeat('a', 64), ''),
+    ('one more', (octet_length(t.kept) + 1)::text, repeat('a', 64), ''),
+    ('one less', (octet_length(t.kept) - 1)::text, repeat('a', 64), ''),
+    ('leading zero', '0' || octet_length(t.kept), repeat('a', 64), ''),
+    ('hash short', octet_length(t.kept)::text, repeat('a', 63), ''),
+    ('hash long', octet_length(t.kept)::text, repeat('a', 65), ''),
+    ('hash upper', octet_length(t.kept)::text, repeat('A', 64), ''),
+    ('not last', octet_length(t.kept)::text, repeat('a', 64), ' ')) c(name, k, hash, tail);
 
 -- A statement that changes nothing is still recorded: whether a SET
 -- matched a value the reader may not see must not show (see

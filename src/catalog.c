@@ -290,14 +290,6 @@ usermap_catalog_leave_statement(UserMappingStatement saved)
 }
 
 /*
- * How much of a statement the audit trail keeps: any role with USAGE on a
- * server can send a user-mapping statement of any length (a comment after
- * the options), and every change is recorded.  A longer statement is kept
- * as its first USERMAP_STATEMENT_KEEP bytes followed by a marker.
- */
-#define USERMAP_STATEMENT_KEEP 4096
-
-/*
  * "masked" (a statement, secrets masked) as the audit trail keeps it: as it
  * is; or, past USERMAP_STATEMENT_KEEP bytes, with every option value
  * masked, and if that is still too long, the start of the statement

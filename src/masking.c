@@ -595,27 +595,37 @@ back_over_literal(const char *start, const char *end, const char *lit)
 
 /*
  * Where the marker that ends a statement cut for the audit trail begins
- * (see USERMAP_STATEMENT_CUT_HEAD), or NULL if "s" does not end with one.
- * Read from the end, so that the work is bounded whatever the text.  The
- * marker holds only digits and a hash, never a value.
+ * (see USERMAP_STATEMENT_CUT_HEAD), or NULL if "s" does not end with one
+ * exactly as bound_statement (catalog.c) writes it: the number of bytes
+ * kept, at most USERMAP_STATEMENT_KEEP, no leading zero, and equal to the
+ * length of the text before the marker; the whole length, at most 20
+ * digits (a size_t); a hash of 64 lower-case hex digits.  Read from the
+ * end, so that the work is bounded whatever the text.  The marker holds
+ * only those two numbers and the hash, never a value.
  */
 static const char *
 statement_cut_marker(const char *s, size_t len)
 {
 	const char *end = s + len;
 	const char *p;
+	const char *kept;
+	const char *marker;
 
 	p = back_over_literal(s, end, "]");
-	if (p == NULL || p - s < 2 * PG_SHA256_DIGEST_LENGTH)
-		return NULL;
-	p = back_over(s, p, is_lower_hex, 2 * PG_SHA256_DIGEST_LENGTH);
+	p = p ? back_over(s, p, is_lower_hex, 2 * PG_SHA256_DIGEST_LENGTH) : NULL;
 	if (p == NULL || end - 1 - p != 2 * PG_SHA256_DIGEST_LENGTH)
 		return NULL;
 	p = back_over_literal(s, p, USERMAP_STATEMENT_CUT_MIDDLE);
 	p = p ? back_over(s, p, is_digit, 20) : NULL;
 	p = back_over_literal(s, p, " of ");
-	p = p ? back_over(s, p, is_digit, 10) : NULL;
-	return back_over_literal(s, p, USERMAP_STATEMENT_CUT_HEAD);
+	StaticAssertStmt(USERMAP_STATEMENT_KEEP < 10000,
+					 "the bytes kept are read as at most 4 digits");
+	kept = p ? back_over(s, p, is_digit, 4) : NULL;
+	marker = back_over_literal(s, kept, USERMAP_STATEMENT_CUT_HEAD);
+	if (marker == NULL || *kept == '0' ||
+		atoi(kept) != marker - s || marker - s > USERMAP_STATEMENT_KEEP)
+		return NULL;
+	return marker;
 }
 
 /*
@@ -624,8 +634,11 @@ statement_cut_marker(const char *s, size_t len)
  * A statement as the audit trail stores it (secrets already masked); with
  * reveal false (or NULL) every option value in it is masked.  The marker
  * that ends a statement cut for the trail is shown as it is, after the
- * text before it is masked: the cut may fall inside a value, and the
- * masking of such an unfinished value runs to the end of its text.
+ * text before it is masked: masked with it, the marker, which is not SQL,
+ * made the masking fail closed and mask everything from the cut statement's
+ * option list to the end, the marker too.  The kept text alone may end
+ * inside an option list, a value or a comment; then everything from the
+ * option list on is masked, names included.
  */
 Datum
 usermap_mask_statement(PG_FUNCTION_ARGS)
