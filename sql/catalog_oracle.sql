@@ -96,6 +96,33 @@ SELECT action, changed_options FROM usermap.audit_log ORDER BY id DESC LIMIT 1;
 SELECT secret_changed_at = modified_at AS rotated FROM usermap.mappings
  WHERE user_name = 'regress_um_alice';
 
+-- The reader's lexer settings.  The trail keeps the text of alice's
+-- statement, and mask_statement reads it to mask her values for a reader
+-- who may not see them.  Read under the reader's settings alone, a reader
+-- who connects with standard_conforming_strings off (a backend that has
+-- lexed under nothing else) would make alice's first value, which ends in
+-- a backslash, swallow the quote after it, and read part of her second
+-- value as an option name.  It is read under every setting.  (19 refuses
+-- the setting off: there the second connection is a plain new backend.)
+SET ROLE regress_um_alice;
+ALTER USER MAPPING FOR CURRENT_USER SERVER regress_um_hers
+  OPTIONS (ADD a 'x\', ADD b ', hidden ', ADD c ') --');
+RESET ROLE;
+SELECT format('dbname=%s options=', current_database()) AS new_backend,
+	format('dbname=%s options=%s', current_database(),
+		   CASE WHEN current_setting('server_version_num')::int < 190000
+		   THEN '-cstandard_conforming_strings=off' END) AS scs_off_conninfo \gset
+\c :scs_off_conninfo
+SET ROLE regress_um_owner;
+SELECT position('hidden' IN statement) AS b_value_at,
+       position(E'x\\' IN statement) AS a_value_at,
+       position('''********''' IN statement) > 0 AS masked
+  FROM usermap.audit_trail ORDER BY id DESC LIMIT 1;
+RESET ROLE;
+\c :new_backend
+SET client_min_messages = notice;
+SET SESSION AUTHORIZATION regress_um_admin;
+
 -- Clean up
 DROP FUNCTION regress_um_observe();
 DROP SERVER regress_um_hers CASCADE;

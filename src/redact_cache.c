@@ -363,25 +363,43 @@ usermap_redact_message(const char *text)
  * The same with every option value masked, secret or not: what a reader
  * who may not see a mapping's options is shown of a statement about it.
  * Bypasses the cache, which holds results for secrets only.
+ *
+ * The text is one the audit trail stores, written in another session,
+ * under lexer settings nobody recorded: it is read under every value of
+ * standard_conforming_strings and backslash_quote the running lexer can
+ * take, and a value any reading finds is masked.  Read under the reader's
+ * settings alone, a reader who connects with standard_conforming_strings
+ * off could make a value ending in a backslash swallow the next quote, and
+ * read a later value's text as option names.
  */
 char *
 usermap_redact_every_value(const char *text)
 {
 	char	   *result;
+	uint8		seen_scs;
+	uint8		seen_bq;
 
 	if (text == NULL || !usermap_redact_needed(text))
 		return NULL;
 
 	/*
 	 * Should an error (out of memory, a query cancel) interrupt the work, the
-	 * flag stays set until the next entry point clears it, and masks more
-	 * than needed in between, never less.
+	 * flags stay set until the next entry point clears redact_every_value
+	 * (and the readings stay widened): both mask more than needed in between,
+	 * never less.
 	 */
 	usermap_redact_observe_settings();
+	seen_scs = redact_seen_scs;
+	seen_bq = redact_seen_backslash_quote;
 	redact_reading = redact_current_lexer_settings();
 	redact_every_value = true;
+	if (USERMAP_LEXER_SCS_SETTABLE)
+		redact_seen_scs = 3;
+	redact_seen_backslash_quote = 3;
 	result = redact_uncached(text, false);
 	redact_every_value = false;
+	redact_seen_scs = seen_scs;
+	redact_seen_backslash_quote = seen_bq;
 	return result;
 }
 
