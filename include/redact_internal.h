@@ -228,6 +228,46 @@ extern bool redact_every_value;
 extern List *redact_declared_secret_names;
 extern bool redact_declared_overflow;
 extern void redact_collect_declared_secret_names(const char *text);
+
+/*
+ * The redactor's state for the text under way: the globals above, the
+ * reading (redact_reading) and the budget (redact_work_left).  Every entry
+ * point saves its caller's and restores it when it returns, for a
+ * redaction may start inside another: an interrupt served by
+ * redact_charge() can report a message (a parallel worker's WARNING,
+ * pg_log_backend_memory_contexts' LOG lines) through the log hook, which
+ * masks it before the outer redaction goes on.  Left to the inner one,
+ * the outer would go on with every_value off (showing the values a reader
+ * may not see), another reading, a fresh budget, or no declared names.
+ */
+typedef struct RedactSavedState
+{
+	bool		every_value;
+	LexerSettings reading;
+	int64		work_left;
+	List	   *declared_names;
+	bool		declared_overflow;
+}			RedactSavedState;
+
+static inline void
+redact_save_state(RedactSavedState * saved)
+{
+	saved->every_value = redact_every_value;
+	saved->reading = redact_reading;
+	saved->work_left = redact_work_left;
+	saved->declared_names = redact_declared_secret_names;
+	saved->declared_overflow = redact_declared_overflow;
+}
+
+static inline void
+redact_restore_state(const RedactSavedState * saved)
+{
+	redact_every_value = saved->every_value;
+	redact_reading = saved->reading;
+	redact_work_left = saved->work_left;
+	redact_declared_secret_names = saved->declared_names;
+	redact_declared_overflow = saved->declared_overflow;
+}
 extern void redact_add_edit(RedactState *st, int start, int end,
 							const char *replacement);
 extern void redact_mask_span(RedactState *st, int start, int end);

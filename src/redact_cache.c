@@ -203,24 +203,35 @@ redact_uncached(const char *text, bool message)
 static char *
 redact_in_own_context(const char *text, bool message)
 {
-	char	   *result;
+	char	   *result = NULL;
 	size_t		len;
+	bool		hit = false;
+	RedactSavedState saved;
 
 	if (text == NULL || !usermap_redact_needed(text))
 		return NULL;
 
+	redact_save_state(&saved);
 	usermap_redact_observe_settings();
 	redact_reading = redact_current_lexer_settings();
-	redact_every_value = false; /* left set, had an error interrupted */
+	redact_every_value = false;
 	len = strlen(text);
-	for (int i = 0; i < REDACT_CACHE_SIZE; i++)
+	for (int i = 0; i < REDACT_CACHE_SIZE && !hit; i++)
 		if (redact_cache_matches(&redact_cache[i], text, len, message))
-			return redact_cache[i].result ? pstrdup(redact_cache[i].result) : NULL;
+		{
+			hit = true;
+			if (redact_cache[i].result)
+				result = pstrdup(redact_cache[i].result);
+		}
 
-	result = redact_uncached(text, message);
-	redact_cache_store(text, len, result, message);
-	if (result != NULL)
-		redact_cache_store(result, strlen(result), NULL, message);
+	if (!hit)
+	{
+		result = redact_uncached(text, message);
+		redact_cache_store(text, len, result, message);
+		if (result != NULL)
+			redact_cache_store(result, strlen(result), NULL, message);
+	}
+	redact_restore_state(&saved);
 	return result;
 }
 
@@ -261,8 +272,8 @@ needs_lexing(const char *input)
  * lex either.  Returns
  * whether it did; if not, usermap_redact() lexes as usual.
  */
-bool
-usermap_redact_remember_parsed(const char *input, int stmt_len, List *secrets)
+static bool
+remember_parsed(const char *input, int stmt_len, List *secrets)
 {
 	StringInfoData masked;
 	size_t		len = strlen(input);
@@ -335,6 +346,22 @@ usermap_redact_remember_parsed(const char *input, int stmt_len, List *secrets)
 }
 
 /*
+ * The entry point: remember_parsed(), with the caller's redaction state
+ * kept (see RedactSavedState).
+ */
+bool
+usermap_redact_remember_parsed(const char *input, int stmt_len, List *secrets)
+{
+	RedactSavedState saved;
+	bool		remembered;
+
+	redact_save_state(&saved);
+	remembered = remember_parsed(input, stmt_len, secrets);
+	redact_restore_state(&saved);
+	return remembered;
+}
+
+/*
  * Return a palloc'd copy of "text" with the value of every secret option
  * in every CREATE / ALTER USER MAPPING statement replaced by the quoted
  * mask, or NULL if nothing had to change.
@@ -378,16 +405,18 @@ usermap_redact_every_value(const char *text)
 	char	   *result;
 	uint8		seen_scs;
 	uint8		seen_bq;
+	RedactSavedState saved;
 
 	if (text == NULL || !usermap_redact_needed(text))
 		return NULL;
 
 	/*
 	 * Should an error (out of memory, a query cancel) interrupt the work, the
-	 * flags stay set until the next entry point clears redact_every_value
-	 * (and the readings stay widened): both mask more than needed in between,
-	 * never less.
+	 * readings stay widened: the log hook then masks more than needed until
+	 * the end of the session, never less.  Every entry point sets the rest of
+	 * the state itself.
 	 */
+	redact_save_state(&saved);
 	usermap_redact_observe_settings();
 	seen_scs = redact_seen_scs;
 	seen_bq = redact_seen_backslash_quote;
@@ -397,9 +426,9 @@ usermap_redact_every_value(const char *text)
 		redact_seen_scs = 3;
 	redact_seen_backslash_quote = 3;
 	result = redact_uncached(text, false);
-	redact_every_value = false;
 	redact_seen_scs = seen_scs;
 	redact_seen_backslash_quote = seen_bq;
+	redact_restore_state(&saved);
 	return result;
 }
 

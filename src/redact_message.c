@@ -126,11 +126,16 @@ bool
 usermap_redact_spells_statement(const char *s)
 {
 	size_t		len = strlen(s);
+	RedactSavedState saved;
+	bool		spells;
 
 	if (len > REDACT_MAX_LEN)
 		return true;
+	redact_save_state(&saved);
 	redact_budget_start(len);
-	return redact_spells_statement(s);
+	spells = redact_spells_statement(s);
+	redact_restore_state(&saved);
+	return spells;
 }
 
 /* The same, within the budget of the text being redacted */
