@@ -205,12 +205,25 @@ statement_may_hold_secret(Node *parsetree)
 static void
 mask_debug_query_string(void)
 {
+	const char *query = debug_query_string;
 	char	   *redacted;
 
-	if (debug_query_string == NULL || debug_query_string == masked_debug_query)
+	if (query == NULL || query == masked_debug_query)
 		return;
-	if ((redacted = usermap_redact(debug_query_string)) == NULL)
+	if ((redacted = usermap_redact(query)) == NULL)
 		return;
+
+	/*
+	 * An interrupt served while the text was masked may have reported a
+	 * message, and the log hook then masked the same text and published its
+	 * copy: keep that one (the copy freed below would be the one
+	 * debug_query_string points at).
+	 */
+	if (debug_query_string != query)
+	{
+		pfree(redacted);
+		return;
+	}
 
 	if (masked_debug_query != NULL)
 	{

@@ -14,12 +14,15 @@
 # may not see alice's values, reads the trail in a query whose parallel
 # workers raise WARNINGs that name a user mapping (so that the log hook
 # has to mask them) while the leader masks the rows.  No row may show a
-# value.  Controls: the same rows read by the superuser hold the values
-# (the probe would see one), the plan is parallel, and the workers'
-# WARNINGs reached the reader while the trail was read (sent to the
-# client too, as the review found it: with client_min_messages = error
-# the leader did not mask them where the trail's masking could be
-# interrupted, and nothing leaked).
+# value.  Then the deterministic form the fourth review found: one
+# statement of 20000 options masked while the messages are queued.
+# Controls: the same rows read by the superuser hold the values (the
+# probe would see one); the plan is parallel; log_min_messages = warning,
+# so that the log hook runs for the workers' WARNINGs (the review found
+# nothing leaks with them not logged), and client_min_messages = warning
+# in the reader's session (with it at error nothing leaked here either);
+# at least 100 WARNINGs from processes other than the leader reached the
+# reader.
 
 use strict;
 use warnings;
@@ -38,6 +41,8 @@ $node->append_conf(
 shared_preload_libraries = 'usermap'
 max_worker_processes = 8
 max_parallel_workers = 8
+# the workers' WARNINGs must reach the log hook: it runs for what is logged
+log_min_messages = warning
 });
 $node->start;
 
@@ -88,7 +93,7 @@ CREATE FUNCTION pg_temp.noisy(i int) RETURNS bool LANGUAGE plpgsql
 PARALLEL SAFE COST 1000 AS $$
 BEGIN
 	PERFORM pg_sleep(0.0003);
-	RAISE WARNING 'user mapping noise %', i;
+	RAISE WARNING 'user mapping noise % from %', i, pg_backend_pid();
 	RETURN true;
 END$$;
 };
@@ -104,21 +109,45 @@ like(
 	qr/Gather/,
 	'control: the reader\'s query is parallel');
 
-my $leaked = 0;
-for my $round (1 .. $rounds)
+# Run the reader's query; return what it printed after the leader's pid,
+# and check that WARNINGs came from at least one process other than the
+# leader (its workers), many of them.
+sub attack
 {
+	my ($round, $sql) = @_;
 	my ($ret, $out, $err) =
-	  $node->psql('postgres', "SET ROLE owner; $attack $query");
-	is($ret, 0, "round $round: the reader's query ran");
-	like(
-		$err,
-		qr/WARNING:  user mapping noise/,
-		"control: round $round, the workers' WARNINGs reached the reader");
-	$leaked += $out;
+	  $node->psql('postgres',
+		"SET ROLE owner; $attack SELECT pg_backend_pid(); $sql");
+	is($ret, 0, "$round: the reader's query ran");
+	my ($leader, $result) = split /\n/, $out, 2;
+	my $from_workers = () = $err =~ /user mapping noise \d+ from (?!$leader\b)\d+/g;
+	cmp_ok($from_workers, '>=', 100,
+		"control: $round, WARNINGs from the workers reached the leader");
+	return $result;
 }
+
+my $leaked = 0;
+$leaked += attack("round $_", $query) for 1 .. $rounds;
 is($leaked, 0,
 	"no value of alice's in the trail as her server's owner reads it ($rounds rounds of $changes rows)"
 );
+
+# The same, deterministic (the review's stronger form): one statement of
+# 20000 options masked by mask_statement(..., false) while the workers'
+# messages are already queued, so that the masker serves many of them.
+# Every value must be masked.
+my $big = q{
+SELECT count(*)
+  FROM (SELECT usermap.mask_statement(big, false) AS m
+		  FROM (SELECT 'ALTER USER MAPPING FOR alice SERVER s OPTIONS (' ||
+					   string_agg(format('ADD o%s %L', i, 'VALUE-' || i), ', ') ||
+					   ')' AS big
+				  FROM generate_series(1, 20000) i) b
+		 WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+						WHERE pg_temp.noisy(a.attnum))) x,
+	   regexp_matches(x.m, 'VALUE-[0-9]+', 'g')};
+is(attack('one statement', $big), 0,
+	'no value of a 20000-option statement shown while the masker served interrupts');
 
 $node->stop;
 done_testing();
