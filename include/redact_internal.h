@@ -228,10 +228,20 @@ extern bool redact_every_value;
 extern List *redact_declared_secret_names;
 extern bool redact_declared_overflow;
 extern void redact_collect_declared_secret_names(const char *text);
+extern void redact_add_edit(RedactState *st, int start, int end,
+							const char *replacement);
+extern void redact_mask_span(RedactState *st, int start, int end);
+extern char *redact_apply_edits(RedactState *st);
+extern bool redact_starts_user_mapping(RedactState *st, int i);
+extern int	redact_statement(RedactState *st, int i);
+extern char *redact_text(const char *sql, int depth, bool *failed_closed,
+						 bool *open_end);
+extern char *redact_text_ex(const char *sql, int depth, bool message,
+							bool *failed_closed, bool *open_end);
 
 /*
- * The redactor's state for the text under way: the globals above, the
- * reading (redact_reading) and the budget (redact_work_left).  Every entry
+ * The redactor's state for the text under way: redact.c's globals above,
+ * the reading (redact_reading) and the budget (redact_work_left).  Every entry
  * point saves its caller's and restores it when it returns, for a
  * redaction may start inside another: an interrupt served by
  * redact_charge() can report a message (a parallel worker's WARNING,
@@ -247,10 +257,10 @@ typedef struct RedactSavedState
 	int64		work_left;
 	List	   *declared_names;
 	bool		declared_overflow;
-}			RedactSavedState;
+} RedactSavedState;
 
 static inline void
-redact_save_state(RedactSavedState * saved)
+redact_save_state(RedactSavedState *saved)
 {
 	saved->every_value = redact_every_value;
 	saved->reading = redact_reading;
@@ -260,7 +270,7 @@ redact_save_state(RedactSavedState * saved)
 }
 
 static inline void
-redact_restore_state(const RedactSavedState * saved)
+redact_restore_state(const RedactSavedState *saved)
 {
 	redact_every_value = saved->every_value;
 	redact_reading = saved->reading;
@@ -268,16 +278,6 @@ redact_restore_state(const RedactSavedState * saved)
 	redact_declared_secret_names = saved->declared_names;
 	redact_declared_overflow = saved->declared_overflow;
 }
-extern void redact_add_edit(RedactState *st, int start, int end,
-							const char *replacement);
-extern void redact_mask_span(RedactState *st, int start, int end);
-extern char *redact_apply_edits(RedactState *st);
-extern bool redact_starts_user_mapping(RedactState *st, int i);
-extern int	redact_statement(RedactState *st, int i);
-extern char *redact_text(const char *sql, int depth, bool *failed_closed,
-						 bool *open_end);
-extern char *redact_text_ex(const char *sql, int depth, bool message,
-							bool *failed_closed, bool *open_end);
 
 /* redact_message.c: the log-message layer */
 extern char *redact_message_text(const char *msg, int quoted);

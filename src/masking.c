@@ -551,32 +551,20 @@ usermap_mask_option_values(PG_FUNCTION_ARGS)
 }
 
 /*
- * Step back from "end" over the bytes that "accept" takes: where the run
- * begins if it is one to "most" bytes long, else NULL.
+ * Step back from "end" over the bytes in "chars": where the run begins if
+ * it is one to "most" bytes long, else NULL.  No byte before "end" is NUL
+ * (the text is a C string), which strchr() would find in any "chars".
  */
 static const char *
-back_over(const char *start, const char *end, int (*accept) (int), int most)
+back_over(const char *start, const char *end, const char *chars, int most)
 {
 	const char *p = end;
 
-	while (p > start && end - p <= most && accept((unsigned char) p[-1]))
+	while (p > start && end - p <= most && strchr(chars, p[-1]) != NULL)
 		p--;
 	if (p == end || end - p > most)
 		return NULL;
 	return p;
-}
-
-static int
-is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* lower-case hexadecimal digits, as bound_statement (catalog.c) writes */
-static int
-is_lower_hex(int c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f');
 }
 
 /*
@@ -612,15 +600,16 @@ statement_cut_marker(const char *s, size_t len)
 	const char *marker;
 
 	p = back_over_literal(s, end, "]");
-	p = p ? back_over(s, p, is_lower_hex, 2 * PG_SHA256_DIGEST_LENGTH) : NULL;
+	/* lower-case hex, as bound_statement (catalog.c) writes it */
+	p = p ? back_over(s, p, "0123456789abcdef", 2 * PG_SHA256_DIGEST_LENGTH) : NULL;
 	if (p == NULL || end - 1 - p != 2 * PG_SHA256_DIGEST_LENGTH)
 		return NULL;
 	p = back_over_literal(s, p, USERMAP_STATEMENT_CUT_MIDDLE);
-	p = p ? back_over(s, p, is_digit, 20) : NULL;
+	p = p ? back_over(s, p, "0123456789", 20) : NULL;
 	p = back_over_literal(s, p, " of ");
 	StaticAssertStmt(USERMAP_STATEMENT_KEEP < 10000,
 					 "the bytes kept are read as at most 4 digits");
-	kept = p ? back_over(s, p, is_digit, 4) : NULL;
+	kept = p ? back_over(s, p, "0123456789", 4) : NULL;
 	marker = back_over_literal(s, kept, USERMAP_STATEMENT_CUT_HEAD);
 	if (marker == NULL || *kept == '0' ||
 		atoi(kept) != marker - s || marker - s > USERMAP_STATEMENT_KEEP)
