@@ -112,7 +112,14 @@ SELECT format('dbname=%s options=', current_database()) AS new_backend,
 	format('dbname=%s options=%s', current_database(),
 		   CASE WHEN current_setting('server_version_num')::int < 190000
 		   THEN '-cstandard_conforming_strings=off' END) AS scs_off_conninfo \gset
+-- Controls: the stored text holds the value (the probe would find it),
+-- and the reader's session reads with the setting off where it can.
+SELECT position('hidden' IN statement) > 0 AS stored_with_value
+  FROM usermap.audit_log ORDER BY id DESC LIMIT 1;
 \c :scs_off_conninfo
+SELECT current_setting('standard_conforming_strings') =
+	   CASE WHEN current_setting('server_version_num')::int < 190000
+	   THEN 'off' ELSE 'on' END AS reader_setting_as_asked;
 SET ROLE regress_um_owner;
 SELECT position('hidden' IN statement) AS b_value_at,
        position(E'x\\' IN statement) AS a_value_at,
